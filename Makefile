@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# nflb: build the module and lbctl, install them, test them in a VM.
+# Targets: all (default), module, lbctl, install, dkms-install, check,
+# demo, bench, kunit, clean; see README.md.
+
+# The host kernel may have no modules at all: default to the newest kernel
+# whose headers are installed, not the running one.
+KVER ?= $(shell ls -d /lib/modules/*/build 2>/dev/null | sed 's|/lib/modules/||;s|/build||' | sort -V | tail -n 1)
+KDIR ?= /lib/modules/$(KVER)/build
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+V ?= 0
+export KVER KDIR
+
+.PHONY: all module lbctl install install-module install-tools dkms-install \
+	check demo bench kunit deps clean checkpatch sparse
+
+all: module lbctl
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+lbctl:
+	$(MAKE) -C tools/lbctl
+
+install: install-module install-tools
+
+install-module: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=extra modules_install
+	depmod -a $(KVER)
+
+install-tools: lbctl
+	$(MAKE) -C tools/lbctl install DESTDIR=$(DESTDIR) SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)
+
+dkms-install:
+	selftests/deps.sh dkms
+	dkms remove nflb/$$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf) --all >/dev/null 2>&1 || true
+	dkms add $(CURDIR)
+	dkms install nflb/$$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf) -k $(KVER)
+
+checkpatch sparse:
+	selftests/static-checks.sh $@
+
+check:
+	selftests/check.sh
+
+demo:
+	selftests/demo.sh
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C tools/lbctl clean

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Module entry: parameters, per-namespace state and the order in which the
+ * pieces are brought up and torn down.
+ */
+#include <linux/hashtable.h>
+#include <linux/module.h>
+#include <linux/percpu.h>
+#include <net/genetlink.h>
+#include <net/netns/generic.h>
+
+#include "nflb.h"
+
+unsigned int nflb_max_services __read_mostly = 65536;
+module_param_named(max_services, nflb_max_services, uint, 0644);
+MODULE_PARM_DESC(max_services, "Services allowed per network namespace");
+
+unsigned int nflb_max_backends __read_mostly = 4096;
+module_param_named(max_backends, nflb_max_backends, uint, 0644);
+MODULE_PARM_DESC(max_backends, "Backends allowed per service");
+
+unsigned int nflb_conn_max __read_mostly = 1 << 20;
+module_param_named(conn_max, nflb_conn_max, uint, 0644);
+MODULE_PARM_DESC(conn_max, "Connection entries allowed per network namespace");
+
+unsigned int nflb_conn_hash_bits __read_mostly = 16;
+module_param_named(conn_hash_bits, nflb_conn_hash_bits, uint, 0444);
+MODULE_PARM_DESC(conn_hash_bits, "log2 of the connection hash table size (8..24)");
+
+static unsigned int nflb_net_id __read_mostly;
+
+struct nflb_net *nflb_pernet(const struct net *net)
+{
+	return net_generic(net, nflb_net_id);
+}
+
+static int __net_init nflb_net_init(struct net *net)
+{
+	struct nflb_net *nn = nflb_pernet(net);
+	int err;
+
+	nn->net = net;
+	mutex_init(&nn->lock);
+	INIT_LIST_HEAD(&nn->services);
+	__hash_init(nn->svc_hash, ARRAY_SIZE(nn->svc_hash));
+	nn->timeout[NFLB_TIMEOUT_A_TCP] = 900;
+	nn->timeout[NFLB_TIMEOUT_A_TCP_FIN] = 120;
+	nn->timeout[NFLB_TIMEOUT_A_UDP] = 300;
+
+	nn->drops = __alloc_percpu(sizeof(u64) * __NFLB_DROP_MAX,
+				   __alignof__(u64));
+	if (!nn->drops)
+		return -ENOMEM;
+
+	err = nflb_conn_net_init(nn);
+	if (err)
+		goto err_drops;
+	err = nflb_hooks_net_init(nn);
+	if (err)
+		goto err_conn;
+	return 0;
+
+err_conn:
+	nflb_conn_net_exit(nn);
+err_drops:
+	free_percpu(nn->drops);
+	return err;
+}
+
+/*
+ * Hooks go first so that no packet finds a half-torn state; then the
+ * connection entries, which hold the references on backends; then the
+ * services themselves.
+ */
+static void __net_exit nflb_net_exit(struct net *net)
+{
+	struct nflb_net *nn = nflb_pernet(net);
+
+	nflb_hooks_net_exit(nn);
+	mutex_lock(&nn->lock);
+	nflb_svc_flush(nn);
+	mutex_unlock(&nn->lock);
+	nflb_conn_net_exit(nn);
+	free_percpu(nn->drops);
+}
+
+static struct pernet_operations nflb_net_ops = {
+	.init = nflb_net_init,
+	.exit = nflb_net_exit,
+	.id = &nflb_net_id,
+	.size = sizeof(struct nflb_net),
+};
+
+static int __init nflb_init(void)
+{
+	int err;
+
+	if (nflb_conn_hash_bits < 8 || nflb_conn_hash_bits > 24) {
+		pr_err("conn_hash_bits must be within 8..24\n");
+		return -EINVAL;
+	}
+
+	/* Module-wide datapath setup (caches) goes here, before pernet. */
+
+	err = register_pernet_subsys(&nflb_net_ops);
+	if (err)
+		return err;
+	err = nflb_genl_init();
+	if (err)
+		goto err_pernet;
+	pr_info("version %s loaded\n", NFLB_VERSION);
+	return 0;
+
+err_pernet:
+	unregister_pernet_subsys(&nflb_net_ops);
+	return err;
+}
+
+static void __exit nflb_exit(void)
+{
+	nflb_genl_exit();
+	unregister_pernet_subsys(&nflb_net_ops);
+	/* Objects are freed from RCU callbacks that run module code. */
+	rcu_barrier();
+}
+
+module_init(nflb_init);
+module_exit(nflb_exit);
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The nflb authors");
+MODULE_DESCRIPTION("L4 load balancer on netfilter hooks");
+MODULE_VERSION(NFLB_VERSION);
+MODULE_ALIAS_GENL_FAMILY(NFLB_GENL_NAME);

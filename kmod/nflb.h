@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internal types shared by the control plane (service.c, netlink.c), the
+ * schedulers (sched*.c) and the datapath (conn.c, nat.c, hooks.c).
+ *
+ * Locking and lifetimes, in one place:
+ *  - Configuration changes run under nflb_net.lock (a mutex, per netns).
+ *  - The packet path only reads, under rcu_read_lock(): services through
+ *    nflb_net.svc_hash, backends through the scheduler's state and through
+ *    connection entries.
+ *  - A connection entry holds a reference on its backend, a backend holds
+ *    one on its service; the last put frees the object after an RCU grace
+ *    period.  Deleting an object marks it dead and unlinks it; entries that
+ *    still point at it see ->dead and let go.
+ */
+#ifndef _NFLB_H
+#define _NFLB_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/netfilter.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
+#include <linux/types.h>
+#include <linux/u64_stats_sync.h>
+#include <net/net_namespace.h>
+#include <uapi/linux/nflb.h>
+
+#include "compat.h"
+
+#define NFLB_VERSION		"0.1.0"
+#define NFLB_SVC_HASH_BITS	12
+
+/* Module parameters (main.c). */
+extern unsigned int nflb_max_services;
+extern unsigned int nflb_max_backends;
+extern unsigned int nflb_conn_max;
+extern unsigned int nflb_conn_hash_bits;
+
+struct nflb_stats {
+	u64 conns;
+	u64 pkts_in;
+	u64 pkts_out;
+	u64 bytes_in;
+	u64 bytes_out;
+};
+
+struct nflb_stats_pcpu {
+	struct nflb_stats s;
+	struct u64_stats_sync syncp;
+};
+
+struct nflb_service;
+
+struct nflb_backend {
+	struct list_head list;		/* svc->backends; RCU readers may walk */
+	struct nflb_service *svc;	/* holds a reference */
+	union nf_inet_addr addr;
+	__be16 port;
+	u16 family;
+	u32 weight;			/* READ_ONCE() on the packet path */
+	bool dead;			/* deleted; its connections close */
+	atomic_t active_conns;		/* established TCP */
+	atomic_t inactive_conns;	/* every other entry */
+	refcount_t refcnt;
+	struct nflb_stats_pcpu __percpu *stats;
+	struct rcu_head rcu;
+};
+
+struct nflb_sched_ops;
+
+/*
+ * What a scheduler picks from: the backends with weight > 0 at the time of
+ * the last configuration change, built under the config lock and replaced
+ * whole (RCU) on every change, so that pick() never takes a lock.
+ */
+struct nflb_sched_state {
+	struct rcu_head rcu;
+	const struct nflb_sched_ops *ops;
+	unsigned int n;			/* entries in be[] */
+	void *priv;			/* the scheduler's own table, or NULL */
+	struct nflb_backend *be[];
+};
+
+struct nflb_service {
+	struct hlist_node hnode;	/* nflb_net.svc_hash, RCU */
+	struct list_head list;		/* nflb_net.services, in add order */
+	struct nflb_net *nn;
+	union nf_inet_addr addr;
+	__be16 port;
+	u16 family;
+	u8 proto;
+	u8 mode;			/* enum nflb_fwd_mode */
+	u8 tunnel;			/* enum nflb_tunnel */
+	u8 mss_mode;			/* enum nflb_mss_mode */
+	u16 mss;
+	u16 gue_port;
+	u32 persist;			/* seconds; 0: off */
+	u32 flags;
+	bool dead;
+	const struct nflb_sched_ops *sched;
+	struct nflb_sched_state __rcu *sched_state;
+	struct list_head backends;
+	unsigned int num_backends;
+	refcount_t refcnt;
+	struct nflb_stats_pcpu __percpu *stats;
+	struct rcu_head rcu;
+};
+
+/* The fields of a packet the schedulers may look at. */
+struct nflb_flow {
+	union nf_inet_addr saddr;
+	union nf_inet_addr daddr;
+	__be16 sport;
+	__be16 dport;
+	u16 family;
+	u8 proto;
+};
+
+struct nflb_sched_ops {
+	const char *name;
+	/* Called under the config lock after st->be[] is filled; may set
+	 * st->priv.  Returns 0 or a negative errno.
+	 */
+	int (*build)(struct nflb_service *svc, struct nflb_sched_state *st);
+	void (*free)(struct nflb_sched_state *st);
+	/* RCU read side, any context; st->n > 0. NULL if nothing fits. */
+	struct nflb_backend *(*pick)(struct nflb_service *svc,
+				     struct nflb_sched_state *st,
+				     const struct nflb_flow *flow);
+};
+
+struct nflb_conn_table;
+
+struct nflb_net {
+	struct net *net;
+	struct mutex lock;		/* configuration */
+	struct hlist_head svc_hash[1 << NFLB_SVC_HASH_BITS];
+	struct list_head services;
+	unsigned int num_services;
+	unsigned int gen;		/* bumped on every change, for dumps */
+	u32 timeout[__NFLB_TIMEOUT_A_MAX];	/* seconds, by NFLB_TIMEOUT_A_* */
+	u64 __percpu *drops;		/* [__NFLB_DROP_MAX] per CPU */
+	struct nflb_conn_table *conns;
+};
+
+struct nflb_net *nflb_pernet(const struct net *net);
+
+/* service.c */
+u32 nflb_svc_hash(u16 family, u8 proto, const union nf_inet_addr *addr,
+		  __be16 port);
+struct nflb_service *nflb_svc_lookup(struct nflb_net *nn, u16 family, u8 proto,
+				     const union nf_inet_addr *addr,
+				     __be16 port);
+struct nflb_backend *nflb_be_lookup(struct nflb_service *svc, u16 family,
+				    const union nf_inet_addr *addr,
+				    __be16 port);
+struct nflb_service *nflb_svc_alloc(void);
+void nflb_svc_put(struct nflb_service *svc);
+int nflb_svc_link(struct nflb_net *nn, struct nflb_service *svc);
+void nflb_svc_unlink(struct nflb_net *nn, struct nflb_service *svc);
+struct nflb_backend *nflb_be_alloc(struct nflb_service *svc);
+void nflb_be_put(struct nflb_backend *be);
+void nflb_be_unlink(struct nflb_service *svc, struct nflb_backend *be);
+void nflb_svc_flush(struct nflb_net *nn);
+void nflb_stats_read(struct nflb_stats_pcpu __percpu *pcpu,
+		     struct nflb_stats *sum);
+
+static inline void nflb_be_hold(struct nflb_backend *be)
+{
+	refcount_inc(&be->refcnt);
+}
+
+static inline void nflb_stats_add(struct nflb_stats_pcpu __percpu *pcpu,
+				  bool in, unsigned int len, bool new_conn)
+{
+	struct nflb_stats_pcpu *s = this_cpu_ptr(pcpu);
+
+	u64_stats_update_begin(&s->syncp);
+	if (new_conn)
+		s->s.conns++;
+	if (in) {
+		s->s.pkts_in++;
+		s->s.bytes_in += len;
+	} else {
+		s->s.pkts_out++;
+		s->s.bytes_out += len;
+	}
+	u64_stats_update_end(&s->syncp);
+}
+
+static inline void nflb_drop_count(struct nflb_net *nn,
+				   enum nflb_drop_reason why)
+{
+	this_cpu_inc(nn->drops[why]);
+}
+
+u64 nflb_drops_read(struct nflb_net *nn, enum nflb_drop_reason why);
+
+/* sched.c */
+const struct nflb_sched_ops *nflb_sched_find(const char *name);
+int nflb_sched_rebuild(struct nflb_service *svc);
+void nflb_sched_release(struct nflb_service *svc);
+struct nflb_backend *nflb_sched_pick(struct nflb_service *svc,
+				     const struct nflb_flow *flow);
+extern const struct nflb_sched_ops nflb_sched_rr, nflb_sched_wrr,
+	nflb_sched_lc, nflb_sched_wlc, nflb_sched_sh;
+
+/* conn.c: the connection table. */
+int nflb_conn_net_init(struct nflb_net *nn);
+void nflb_conn_net_exit(struct nflb_net *nn);
+unsigned int nflb_conn_count(struct nflb_net *nn);
+/* Closes the entries of a deleted backend (or every backend of a deleted
+ * service): called under the config lock after ->dead is set.
+ */
+void nflb_conn_flush_backend(struct nflb_net *nn, struct nflb_backend *be);
+
+/* hooks.c: netfilter hooks, registered per netns. */
+int nflb_hooks_net_init(struct nflb_net *nn);
+void nflb_hooks_net_exit(struct nflb_net *nn);
+
+/* netlink.c, netlink_conn.c */
+struct nlattr;
+struct netlink_ext_ack;
+
+/* How a request names a service. */
+struct nflb_svc_key {
+	union nf_inet_addr addr;
+	__be16 port;
+	u16 family;
+	u8 proto;
+};
+
+/* Parses an NFLB_A_SERVICE nest that names a service (attributes other
+ * than the naming ones are ignored here).  0 or -EINVAL with extack set.
+ */
+int nflb_nl_parse_svc_key(const struct nlattr *nest, struct nflb_svc_key *key,
+			  struct netlink_ext_ack *extack);
+int nflb_genl_init(void);
+void nflb_genl_exit(void);
+int nflb_nl_get_conn_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
+int nflb_nl_get_conn_start(struct netlink_callback *cb);
+int nflb_nl_get_conn_done(struct netlink_callback *cb);
+
+#endif /* _NFLB_H */
