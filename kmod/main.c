@@ -101,10 +101,13 @@ static int __init nflb_init(void)
 	}
 
 	/* Module-wide datapath setup (caches) goes here, before pernet. */
+	err = nflb_conn_cache_init();	/* datapath (conn.c) */
+	if (err)
+		return err;
 
 	err = register_pernet_subsys(&nflb_net_ops);
 	if (err)
-		return err;
+		goto err_cache;
 	err = nflb_genl_init();
 	if (err)
 		goto err_pernet;
@@ -113,6 +116,9 @@ static int __init nflb_init(void)
 
 err_pernet:
 	unregister_pernet_subsys(&nflb_net_ops);
+err_cache:
+	rcu_barrier();
+	nflb_conn_cache_exit();
 	return err;
 }
 
@@ -122,6 +128,7 @@ static void __exit nflb_exit(void)
 	unregister_pernet_subsys(&nflb_net_ops);
 	/* Objects are freed from RCU callbacks that run module code. */
 	rcu_barrier();
+	nflb_conn_cache_exit();	/* datapath (conn.c): after the barrier */
 }
 
 module_init(nflb_init);

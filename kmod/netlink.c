@@ -110,10 +110,12 @@ static int nflb_nl_parse_addr(struct nlattr *fattr, struct nlattr *aattr,
 
 /* A missing attribute: say which, in which nest, and why it matters. */
 #define nflb_nl_require(tb, type, nest, msg, extack) ({			\
+	struct netlink_ext_ack *__ea = (extack);			\
 	int __err = 0;							\
+									\
 	if (!(tb)[type]) {						\
-		NL_SET_ERR_MSG(extack, msg);				\
-		NL_SET_ERR_ATTR_MISS(extack, nest, type);		\
+		NL_SET_ERR_MSG(__ea, msg);				\
+		NL_SET_ERR_ATTR_MISS(__ea, nest, type);			\
 		__err = -EINVAL;					\
 	}								\
 	__err;								\

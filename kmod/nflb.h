@@ -207,6 +207,9 @@ extern const struct nflb_sched_ops nflb_sched_rr, nflb_sched_wrr,
 	nflb_sched_lc, nflb_sched_wlc, nflb_sched_sh;
 
 /* conn.c: the connection table. */
+/* Module-wide: the slab cache of entries; exit after rcu_barrier(). */
+int nflb_conn_cache_init(void);
+void nflb_conn_cache_exit(void);
 int nflb_conn_net_init(struct nflb_net *nn);
 void nflb_conn_net_exit(struct nflb_net *nn);
 unsigned int nflb_conn_count(struct nflb_net *nn);

@@ -131,6 +131,7 @@ enum nflb_cmd {
 	NFLB_CMD_GET_CONN,
 	__NFLB_CMD_MAX
 };
+
 #define NFLB_CMD_MAX (__NFLB_CMD_MAX - 1)
 
 enum nflb_attr {
@@ -142,6 +143,7 @@ enum nflb_attr {
 	NFLB_A_CONN,		/* nested, NFLB_CONN_A_* */
 	__NFLB_A_MAX
 };
+
 #define NFLB_A_MAX (__NFLB_A_MAX - 1)
 
 enum nflb_fwd_mode {
@@ -150,6 +152,7 @@ enum nflb_fwd_mode {
 	NFLB_FWD_TUN,		/* encapsulate; backends answer directly */
 	__NFLB_FWD_MAX
 };
+
 #define NFLB_FWD_MAX (__NFLB_FWD_MAX - 1)
 
 enum nflb_tunnel {
@@ -157,6 +160,7 @@ enum nflb_tunnel {
 	NFLB_TUNNEL_GUE,
 	__NFLB_TUNNEL_MAX
 };
+
 #define NFLB_TUNNEL_MAX (__NFLB_TUNNEL_MAX - 1)
 
 enum nflb_mss_mode {
@@ -165,6 +169,7 @@ enum nflb_mss_mode {
 	NFLB_MSS_FIXED,		/* lower to NFLB_SVC_A_MSS */
 	__NFLB_MSS_MAX
 };
+
 #define NFLB_MSS_MAX (__NFLB_MSS_MAX - 1)
 
 /* No service flag is defined in version 1; any bit is refused. */
@@ -190,6 +195,7 @@ enum nflb_svc_attr {
 	NFLB_SVC_A_PAD,
 	__NFLB_SVC_A_MAX
 };
+
 #define NFLB_SVC_A_MAX (__NFLB_SVC_A_MAX - 1)
 
 enum nflb_be_attr {
@@ -204,6 +210,7 @@ enum nflb_be_attr {
 	NFLB_BE_A_PAD,
 	__NFLB_BE_A_MAX
 };
+
 #define NFLB_BE_A_MAX (__NFLB_BE_A_MAX - 1)
 
 /* Counters since the object was created; "in" is client to backend. */
@@ -217,6 +224,7 @@ enum nflb_stats_attr {
 	NFLB_STATS_A_PAD,
 	__NFLB_STATS_A_MAX
 };
+
 #define NFLB_STATS_A_MAX (__NFLB_STATS_A_MAX - 1)
 
 enum nflb_timeout_attr {
@@ -226,6 +234,7 @@ enum nflb_timeout_attr {
 	NFLB_TIMEOUT_A_UDP,	/* u32 seconds */
 	__NFLB_TIMEOUT_A_MAX
 };
+
 #define NFLB_TIMEOUT_A_MAX (__NFLB_TIMEOUT_A_MAX - 1)
 
 enum nflb_info_attr {
@@ -241,6 +250,7 @@ enum nflb_info_attr {
 	NFLB_INFO_A_PAD,
 	__NFLB_INFO_A_MAX
 };
+
 #define NFLB_INFO_A_MAX (__NFLB_INFO_A_MAX - 1)
 
 /* Why the datapath dropped a packet; counted per namespace. */
@@ -254,6 +264,7 @@ enum nflb_drop_reason {
 	NFLB_DROP_XMIT,		/* rewriting or routing the packet failed */
 	__NFLB_DROP_MAX
 };
+
 #define NFLB_DROP_MAX (__NFLB_DROP_MAX - 1)
 
 /* TCP states of a connection entry, NFLB_CONN_A_STATE. */
@@ -269,6 +280,7 @@ enum nflb_conn_state {
 	NFLB_CONN_CLOSE,
 	__NFLB_CONN_STATE_MAX
 };
+
 #define NFLB_CONN_STATE_MAX (__NFLB_CONN_STATE_MAX - 1)
 
 #define NFLB_CONN_F_TEMPLATE	(1U << 0)	/* a persistence entry */
@@ -288,6 +300,7 @@ enum nflb_conn_attr {
 	NFLB_CONN_A_FLAGS,	/* u32, NFLB_CONN_F_* */
 	__NFLB_CONN_A_MAX
 };
+
 #define NFLB_CONN_A_MAX (__NFLB_CONN_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_NFLB_H */

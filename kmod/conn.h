@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The connection table of one network namespace, shared by conn.c (the
+ * table, its garbage collector and TCP state), hooks.c (the packet path)
+ * and netlink_conn.c (the dump).
+ *
+ * Every entry is on two hash chains: by its "in" tuple (client -> VIP, the
+ * way requests arrive) and by its "out" tuple (backend -> client, the way
+ * replies arrive).  Persistence templates are on the "in" chains only.
+ * Readers walk the chains under RCU without a lock; writers take the
+ * bucket's spinlock from a lock array, always the "in" lock first, then
+ * the "out" lock of the entry, never two of a kind at once.  Nothing on an
+ * entry changes after it is published except its state and its expiry.
+ */
+#ifndef _NFLB_CONN_H
+#define _NFLB_CONN_H
+
+#include <linux/atomic.h>
+#include <linux/jhash.h>
+#include <linux/jiffies.h>
+#include <linux/rculist.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+#include "nflb.h"
+
+/* In nflb_conn.state, above the enum nflb_conn_state value: unlinked. */
+#define NFLB_CONN_DEAD		0x100
+
+struct nflb_conn {
+	struct hlist_node in_node;
+	struct hlist_node out_node;	/* unused by templates */
+	struct nflb_backend *be;	/* holds a reference */
+	unsigned long expires;		/* jiffies; READ_ONCE/WRITE_ONCE */
+	__be32 caddr;			/* client */
+	__be32 vaddr;			/* VIP */
+	__be32 baddr;			/* backend */
+	__be16 cport;			/* 0 in a template */
+	__be16 vport;
+	__be16 bport;
+	u8 proto;
+	u8 flags;			/* NFLB_CONN_F_* */
+	atomic_t state;			/* enum nflb_conn_state | NFLB_CONN_DEAD */
+	struct rcu_head rcu;
+};
+
+struct nflb_conn_table {
+	struct nflb_net *nn;
+	struct hlist_head *in_hash;
+	struct hlist_head *out_hash;
+	spinlock_t *in_locks;
+	spinlock_t *out_locks;
+	unsigned int mask;		/* buckets - 1 */
+	unsigned int lock_mask;		/* locks - 1 */
+	u32 seed;
+	atomic_t count;			/* entries, templates included */
+	struct delayed_work gc;
+	unsigned int gc_pos;		/* next bucket the collector looks at */
+	unsigned long flags;		/* NFLB_CT_* bits */
+	bool dying;			/* the namespace is going away */
+	struct rcu_head rcu;
+};
+
+/* nflb_conn_table.flags */
+#define NFLB_CT_FULL_SWEEP	0	/* a backend went away: sweep it all */
+
+static inline u32 nflb_conn_hash_in(const struct nflb_conn_table *t,
+				    __be32 caddr, __be16 cport,
+				    __be32 vaddr, __be16 vport, u8 proto)
+{
+	return jhash_3words((__force u32)caddr, (__force u32)vaddr,
+			    ((__force u32)cport << 16 | (__force u32)vport) ^
+			    proto, t->seed) & t->mask;
+}
+
+static inline u32 nflb_conn_hash_out(const struct nflb_conn_table *t,
+				     __be32 baddr, __be16 bport,
+				     __be32 caddr, __be16 cport, u8 proto)
+{
+	return jhash_3words((__force u32)baddr, (__force u32)caddr,
+			    ((__force u32)bport << 16 | (__force u32)cport) ^
+			    proto, ~t->seed) & t->mask;
+}
+
+static inline bool nflb_conn_expired(const struct nflb_conn *c)
+{
+	return time_after_eq(jiffies, READ_ONCE(c->expires));
+}
+
+static inline unsigned int nflb_conn_state(const struct nflb_conn *c)
+{
+	return atomic_read(&c->state) & ~NFLB_CONN_DEAD;
+}
+
+/* A deleted backend, or a backend of a deleted service. */
+static inline bool nflb_conn_be_gone(const struct nflb_conn *c)
+{
+	return READ_ONCE(c->be->dead) || READ_ONCE(c->be->svc->dead);
+}
+
+/*
+ * The live (not expired, not unlinked) connection whose request tuple this
+ * is; RCU read side.  An entry can be unlinked right after it is returned:
+ * it stays valid until the read side section ends.
+ */
+static inline struct nflb_conn *
+nflb_conn_in_find(struct nflb_conn_table *t, u8 proto, __be32 saddr,
+		  __be16 sport, __be32 daddr, __be16 dport)
+{
+	u32 h = nflb_conn_hash_in(t, saddr, sport, daddr, dport, proto);
+	struct nflb_conn *c;
+
+	hlist_for_each_entry_rcu(c, &t->in_hash[h], in_node) {
+		if (c->caddr == saddr && c->vaddr == daddr &&
+		    c->cport == sport && c->vport == dport &&
+		    c->proto == proto && !(c->flags & NFLB_CONN_F_TEMPLATE) &&
+		    !(atomic_read(&c->state) & NFLB_CONN_DEAD) &&
+		    !nflb_conn_expired(c))
+			return c;
+	}
+	return NULL;
+}
+
+/* The live connection a reply with this tuple belongs to; RCU read side. */
+static inline struct nflb_conn *
+nflb_conn_out_find(struct nflb_conn_table *t, u8 proto, __be32 saddr,
+		   __be16 sport, __be32 daddr, __be16 dport)
+{
+	u32 h = nflb_conn_hash_out(t, saddr, sport, daddr, dport, proto);
+	struct nflb_conn *c;
+
+	hlist_for_each_entry_rcu(c, &t->out_hash[h], out_node) {
+		if (c->baddr == saddr && c->caddr == daddr &&
+		    c->bport == sport && c->cport == dport &&
+		    c->proto == proto &&
+		    !(atomic_read(&c->state) & NFLB_CONN_DEAD) &&
+		    !nflb_conn_expired(c))
+			return c;
+	}
+	return NULL;
+}
+
+/* conn.c */
+struct nflb_conn *nflb_conn_tmpl_find(struct nflb_conn_table *t, u8 proto,
+				      __be32 caddr, __be32 vaddr,
+				      __be16 vport);
+struct nflb_conn *nflb_conn_new(struct nflb_conn_table *t, u8 proto,
+				__be32 caddr, __be16 cport,
+				__be32 vaddr, __be16 vport,
+				struct nflb_backend *be, u8 flags,
+				unsigned int state, unsigned long timeout,
+				struct nflb_conn *old, bool *created);
+void nflb_conn_kill(struct nflb_conn_table *t, struct nflb_conn *c);
+void nflb_conn_set_state(struct nflb_conn *c, unsigned int state);
+unsigned long nflb_conn_timeout(const struct nflb_net *nn, unsigned int state,
+				u8 proto);
+unsigned int nflb_tcp_next_state(unsigned int old, bool reply, bool syn,
+				 bool ack, bool fin, bool rst);
+
+/* Pushes the expiry to now + timeout.  Skips the store while the entry
+ * would move by less than a second, so that a busy flow does not dirty its
+ * cache line on every packet; a shorter timeout is always stored.
+ */
+static inline void nflb_conn_touch(struct nflb_conn *c, unsigned long timeout)
+{
+	unsigned long exp = jiffies + timeout;
+	unsigned long old = READ_ONCE(c->expires);
+
+	if (time_before(exp, old) || time_after_eq(exp, old + HZ))
+		WRITE_ONCE(c->expires, exp);
+}
+
+#endif /* _NFLB_CONN_H */

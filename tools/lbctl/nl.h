@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lbctl's netlink plumbing (nl.c): the only file that talks to the socket.
+ */
+#ifndef LBCTL_NL_H
+#define LBCTL_NL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct nlmsghdr;
+
+/* Room for any single request lbctl builds. */
+#define NL_REQ_SIZE	4096
+
+/* Called for each data message of a reply; returns 0 or a negative errno
+ * (and may set nl_errmsg) to fail the request.
+ */
+typedef int (*nl_data_cb)(const struct nlmsghdr *nlh, void *data);
+
+/* Opens the socket and resolves the "nflb" family.  If the family does
+ * not exist (module not loaded) it says so and exits 1.
+ */
+void nl_open(void);
+
+/* Starts a request for command cmd in buf (NL_REQ_SIZE bytes).  The
+ * family, sequence number and flags are filled in when it is sent, so a
+ * request can be built before the socket is open.
+ */
+struct nlmsghdr *nl_put(void *buf, uint8_t cmd);
+
+/* Sends one request with NLM_F_ACK and waits for its ack; replies before
+ * the ack go to cb.  Returns 0 or a negative errno.
+ */
+int nl_request(struct nlmsghdr *nlh, nl_data_cb cb, void *data);
+
+/* Dumps: every reply message goes to cb.  If the kernel flags the dump as
+ * interrupted (NLM_F_DUMP_INTR) and reset is not NULL, reset(data) is called
+ * and the dump starts over, a few times at most.
+ */
+int nl_dump(struct nlmsghdr *nlh, nl_data_cb cb, void *data,
+	    void (*reset)(void *data));
+
+/* Pipelines count requests laid out back to back in buf: many per
+ * sendmsg(), the acks read in bulk.  Stops after the window in which the
+ * first request fails; *failed is its index and *later the number of
+ * requests after it that the kernel had applied already (the kernel goes
+ * on with the rest of a sendmsg() after a failure).  Returns 0 or the
+ * failing request's negative errno.
+ */
+int nl_batch(void *buf, size_t len, unsigned int count,
+	     unsigned int *failed, unsigned int *later);
+
+/* Prints "lbctl: <extack message>" for err, or strerror when the kernel
+ * gave none; returns EXIT_FAIL.
+ */
+int nl_perror(int err);
+
+/* The extended-ack message of the last failure ("" if none). */
+extern char nl_errmsg[256];
+
+#endif /* LBCTL_NL_H */
