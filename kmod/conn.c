@@ -4,8 +4,9 @@
  *
  * No entry has a timer.  An entry carries its expiry in jiffies; lookups
  * treat an expired entry as absent at once, and a collector (delayed work,
- * one per namespace) unlinks expired entries a slice of buckets per tick,
- * so that every bucket is visited every NFLB_GC_INTERVAL * NFLB_GC_SLICES.
+ * one per namespace, idle while the table is empty) unlinks expired
+ * entries a slice of buckets per tick, so that every bucket is visited
+ * every NFLB_GC_INTERVAL * NFLB_GC_SLICES (two seconds).
  * When a backend is deleted the collector is kicked to sweep the whole
  * table at once: that is cheaper than walking the table from the
  * configuration path for every backend of a deleted service, and the
@@ -29,6 +30,8 @@ static struct kmem_cache *nflb_conn_cachep __read_mostly;
 
 int nflb_conn_cache_init(void)
 {
+	/* The memory per connection is a bench target (issue 6). */
+	BUILD_BUG_ON(sizeof(struct nflb_conn) > 128);
 	nflb_conn_cachep = KMEM_CACHE(nflb_conn, 0);
 	return nflb_conn_cachep ? 0 : -ENOMEM;
 }
@@ -223,7 +226,7 @@ struct nflb_conn *nflb_conn_new(struct nflb_conn_table *t, u8 proto,
 	bool tmpl = flags & NFLB_CONN_F_TEMPLATE;
 	struct nflb_conn *c, *other;
 	struct hlist_node *tmp;
-	spinlock_t *lock;
+	spinlock_t *lock;	/* of the "in" bucket */
 	u32 h, oh;
 
 	*created = false;
@@ -277,7 +280,7 @@ struct nflb_conn *nflb_conn_new(struct nflb_conn_table *t, u8 proto,
 	nflb_be_hold(be);
 	nflb_conn_account(c, NFLB_CONN_DEAD, state);
 	if (!tmpl) {
-		spinlock_t *olock;
+		spinlock_t *olock;	/* of the "out" bucket */
 
 		oh = nflb_conn_hash_out(t, c->baddr, c->bport, caddr, cport,
 					proto);
@@ -287,6 +290,12 @@ struct nflb_conn *nflb_conn_new(struct nflb_conn_table *t, u8 proto,
 		spin_unlock(olock);
 	}
 	hlist_add_head_rcu(&c->in_node, &t->in_hash[h]);
+	/* An idle table has no collector running; start it.  Under the
+	 * lock, so that nflb_conn_net_exit() sees it queued.
+	 */
+	if (!delayed_work_pending(&t->gc))
+		queue_delayed_work(system_power_efficient_wq, &t->gc,
+				   NFLB_GC_INTERVAL);
 	spin_unlock_bh(lock);
 	*created = true;
 	return c;
@@ -312,7 +321,7 @@ static void nflb_conn_gc(struct work_struct *work)
 		goto out;
 	for (i = 0; i < n; i++) {
 		u32 h = t->gc_pos++ & t->mask;
-		spinlock_t *lock;
+		spinlock_t *lock;	/* of bucket h */
 
 		if (hlist_empty(&t->in_hash[h]))
 			continue;
@@ -326,8 +335,10 @@ static void nflb_conn_gc(struct work_struct *work)
 			cond_resched();
 	}
 out:
-	queue_delayed_work(system_power_efficient_wq, &t->gc,
-			   NFLB_GC_INTERVAL);
+	/* Idle namespaces cost nothing: nflb_conn_new() restarts us. */
+	if (atomic_read(&t->count))
+		queue_delayed_work(system_power_efficient_wq, &t->gc,
+				   NFLB_GC_INTERVAL);
 }
 
 /*
@@ -388,8 +399,6 @@ int nflb_conn_net_init(struct nflb_net *nn)
 	atomic_set(&t->count, 0);
 	INIT_DELAYED_WORK(&t->gc, nflb_conn_gc);
 	nn->conns = t;
-	queue_delayed_work(system_power_efficient_wq, &t->gc,
-			   NFLB_GC_INTERVAL);
 	return 0;
 }
 
@@ -408,7 +417,6 @@ void nflb_conn_net_exit(struct nflb_net *nn)
 	 * sweep below; nflb_conn_new() checks this under the bucket lock.
 	 */
 	WRITE_ONCE(t->dying, true);
-	cancel_delayed_work_sync(&t->gc);
 	for (h = 0; h <= t->mask; h++) {
 		spinlock_t *lock = nflb_conn_in_lock(t, h);
 
@@ -419,6 +427,10 @@ void nflb_conn_net_exit(struct nflb_net *nn)
 		if (!(h & 1023))
 			cond_resched();
 	}
+	/* Only now: an entry published before the sweep took its bucket
+	 * lock may have queued the collector.
+	 */
+	cancel_delayed_work_sync(&t->gc);
 	WARN_ON_ONCE(atomic_read(&t->count));
 	call_rcu(&t->rcu, nflb_conn_table_free_rcu);
 }

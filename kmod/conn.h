@@ -48,8 +48,8 @@ struct nflb_conn_table {
 	struct nflb_net *nn;
 	struct hlist_head *in_hash;
 	struct hlist_head *out_hash;
-	spinlock_t *in_locks;
-	spinlock_t *out_locks;
+	spinlock_t *in_locks;		/* guard in_hash chains, by hash */
+	spinlock_t *out_locks;		/* guard out_hash chains, by hash */
 	unsigned int mask;		/* buckets - 1 */
 	unsigned int lock_mask;		/* locks - 1 */
 	u32 seed;

@@ -734,13 +734,65 @@ cancel:
  * walk from the head; otherwise the index is used and the reader is told
  * through NLM_F_DUMP_INTR that the configuration changed.
  */
+/* A dump limited to the service that NFLB_A_SERVICE names: args[0] is 1
+ * once it is complete, args[1] the index of the next backend.
+ */
+static int nflb_nl_dump_one_service(struct sk_buff *skb,
+				    struct netlink_callback *cb,
+				    struct nflb_net *nn,
+				    const struct nlattr *attr)
+{
+	unsigned long be_idx = cb->args[1];
+	struct nflb_service *svc;
+	struct nflb_svc_key key;
+	int err;
+
+	if (cb->args[0])
+		return 0;
+	err = nflb_nl_parse_svc_key(attr, &key, cb->extack);
+	if (err)
+		return err;
+	mutex_lock(&nn->lock);
+	cb->seq = nn->gen;
+	svc = nflb_svc_lookup(nn, key.family, key.proto, &key.addr, key.port);
+	if (!svc) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, attr, "service not found");
+		err = -ENOENT;
+	} else {
+		err = nflb_nl_fill_svc(skb, svc, NETLINK_CB(cb->skb).portid,
+				       cb->nlh->nlmsg_seq, NLM_F_MULTI, cb,
+				       &be_idx);
+	}
+	mutex_unlock(&nn->lock);
+	if (err == -EMSGSIZE && skb->len) {
+		cb->args[1] = be_idx;
+		return skb->len;
+	}
+	if (err)
+		return err;
+	cb->args[0] = 1;
+	return skb->len;
+}
+
+/*
+ * Dump cursor: args[0] the index of the service to continue with, args[1]
+ * the index of its next backend, args[2] that service's pointer and
+ * args[3] the generation it was taken at.  While the generation holds, the
+ * pointer is still on the list (we run under the config lock) and saves a
+ * walk from the head; otherwise the index is used and the reader is told
+ * through NLM_F_DUMP_INTR that the configuration changed.
+ */
 static int nflb_nl_get_service_dumpit(struct sk_buff *skb,
 				      struct netlink_callback *cb)
 {
+	const struct nlattr *filter = genl_dumpit_info(cb)->attrs[NFLB_A_SERVICE];
 	struct nflb_net *nn = nflb_pernet(sock_net(skb->sk));
 	unsigned long svc_idx = cb->args[0], be_idx = cb->args[1], i = 0;
 	struct nflb_service *svc = NULL;
 	int err = 0;
+
+	if (filter)
+		return nflb_nl_dump_one_service(skb, cb, nn, filter);
 
 	mutex_lock(&nn->lock);
 	cb->seq = nn->gen;
@@ -772,6 +824,14 @@ static int nflb_nl_get_service_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
+/*
+ * A netlink attribute is at most 64 KiB long, and so is the nest that holds
+ * a service's backends: a reply carries as many as fit (some 400), and
+ * NFLB_SVC_A_NUM_BACKENDS says how many there are.  A dump filtered by
+ * NFLB_A_SERVICE returns them all.
+ */
+#define NFLB_NL_DOIT_MAX	(60 * 1024)
+
 static int nflb_nl_get_service_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nflb_net *nn = nflb_pernet(genl_info_net(info));
@@ -787,15 +847,15 @@ static int nflb_nl_get_service_doit(struct sk_buff *skb, struct genl_info *info)
 		err = PTR_ERR(svc);
 		goto out;
 	}
-	msg = genlmsg_new(NLMSG_GOODSIZE + svc->num_backends * 192,
-			  GFP_KERNEL);
+	msg = genlmsg_new(min_t(size_t, NLMSG_GOODSIZE + svc->num_backends * 192,
+				NFLB_NL_DOIT_MAX), GFP_KERNEL);
 	if (!msg) {
 		err = -ENOMEM;
 		goto out;
 	}
 	err = nflb_nl_fill_svc(msg, svc, info->snd_portid, info->snd_seq, 0,
 			       NULL, &be_idx);
-	if (err) {
+	if (err && !be_idx) {
 		nlmsg_free(msg);
 		goto out;
 	}

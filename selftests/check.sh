@@ -4,6 +4,7 @@
 # `make check`: everything CI runs, in order, each stage printing KTAP:
 #   build     module (W=1) and lbctl (-Werror), warning-free
 #   static    checkpatch --strict, sparse, a DKMS build
+#   lbctl-cli lbctl's command-line parsing and errors, on the host
 #   vm        each selftest below, in its own guest (selftests/vm-run)
 # and a last line "N passed, N failed, N skipped" counting every KTAP
 # result.  A stage that fails without saying which test (a crash, an oops
@@ -65,6 +66,7 @@ selftests/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 stage build build
 stage static selftests/static-checks.sh
+stage lbctl-cli tools/lbctl/tests/cli.sh
 for t in "${VM_TESTS[@]}"; do
 	if [ -x "selftests/$t" ]; then
 		stage "${t%.sh}" selftests/vm-run --no-build -- "selftests/$t"

@@ -6,39 +6,45 @@ connections do not cost hundreds of processes in a slow guest.
 serve NAME [--tcp PORT] [--udp PORT]
     TCP: the client's first line says what to do:
       NAME      answer "NAME\\n" and close
-      HOLD      answer "NAME\\n", keep the connection until the client closes
+      HOLD      answer "NAME\\n", then echo until the client closes
       ECHO      send back every byte until EOF
     UDP: answer each datagram with "NAME " followed by the datagram.
 names ADDR PORT COUNT [--src ADDR[,ADDR...]] [--tries N]
     COUNT short connections (source addresses used in turn); prints a JSON
     object {"name": count, ...}; "fail" counts connections that failed.
-hold ADDR PORT COUNT
-    Opens COUNT connections and keeps them; prints the backend names, one a
-    line, then "ready"; closes them when stdin reaches EOF.
+hold ADDR PORT COUNT [--then CMD] [--new N] [--new-hold]
+    Opens COUNT connections (HOLD) and keeps them, runs CMD, checks which
+    held connections still echo, then opens N new ones (kept open too with
+    --new-hold); prints JSON {"held": [names], "alive": [bools],
+    "ping_time": seconds, "new": {name: count}}.
+udpflows ADDR PORT SPORT[,SPORT...] [--then CMD] [--new N]
+    One datagram per source port, CMD, the same again, then N datagrams
+    from new ports; prints JSON {"before": [names], "after": [names],
+    "new": {name: count}}.
 echo ADDR PORT INFILE OUTFILE
     Sends INFILE on a connection (ECHO), writes what comes back to OUTFILE.
 udp ADDR PORT SIZE [--count N] [--sport P] [--timeout S]
     Sends SIZE-byte datagrams and checks each answer carries the payload;
     prints the answering names, one a line.
 reuse ADDR PORT SPORT
-    Connects twice from the same source port (SO_REUSEADDR), closing the
-    first actively so that it sits in TIME_WAIT; prints the seconds the
-    second connect took.
+    Connects twice from the same source port (SO_REUSEADDR); the server
+    closes the first, so nflb's entry for it is in TIME_WAIT when the second
+    SYN comes; prints the seconds the second exchange took, and its backend.
 """
 import argparse
 import json
 import os
 import select
 import socket
+import subprocess
 import sys
 import threading
 import time
 
 
-def serve_tcp_conn(conn, name):
+def serve_tcp_conn(conn, name, buf=b""):
     try:
         conn.settimeout(600)
-        buf = b""
         while b"\n" not in buf:
             d = conn.recv(4096)
             if not d:
@@ -49,8 +55,11 @@ def serve_tcp_conn(conn, name):
             conn.sendall(name.encode() + b"\n")
         elif cmd == b"HOLD":
             conn.sendall(name.encode() + b"\n")
-            while conn.recv(4096):
-                pass
+            while True:
+                d = conn.recv(4096)
+                if not d:
+                    break
+                conn.sendall(d)
         elif cmd == b"ECHO":
             if rest:
                 conn.sendall(rest)
@@ -83,7 +92,23 @@ def serve(args):
         for s in r:
             if s.type == socket.SOCK_STREAM:
                 c, _ = s.accept()
-                threading.Thread(target=serve_tcp_conn, args=(c, args.name),
+                # Short requests are answered here: a thread per
+                # connection is slow in an emulated guest.
+                c.settimeout(5)
+                try:
+                    first = c.recv(4096)
+                except OSError:
+                    c.close()
+                    continue
+                if first == b"NAME\n":
+                    try:
+                        c.sendall(args.name.encode() + b"\n")
+                    except OSError:
+                        pass
+                    c.close()
+                    continue
+                threading.Thread(target=serve_tcp_conn,
+                                 args=(c, args.name, first),
                                  daemon=True).start()
             else:
                 d, peer = s.recvfrom(65536)
@@ -133,17 +158,80 @@ def names(args):
     print(json.dumps(per_src if args.by_src else counts, sort_keys=True))
 
 
+def ping(s, timeout):
+    """True if the connection still echoes; False on reset, EOF, timeout."""
+    try:
+        s.settimeout(timeout)
+        s.sendall(b"ping\n")
+        return readline(s) == "ping"
+    except OSError:
+        return False
+
+
 def hold(args):
-    conns = []
+    held = []
     for _ in range(args.count):
         s = connect(args.addr, args.port)
         s.sendall(b"HOLD\n")
-        print(readline(s), flush=True)
-        conns.append(s)
-    print("ready", flush=True)
-    sys.stdin.read()
-    for s in conns:
+        held.append((s, readline(s)))
+    if args.then:
+        subprocess.run(args.then, shell=True, check=True)
+    alive = []
+    t0 = time.monotonic()
+    for s, _ in held:
+        alive.append(ping(s, args.ping_timeout))
+    ping_time = time.monotonic() - t0
+    new = {}
+    for _ in range(args.new):
+        name = "fail"
+        try:
+            s = connect(args.addr, args.port)
+            if args.new_hold:
+                s.sendall(b"HOLD\n")
+                name = readline(s) or "fail"
+                held.append((s, name))
+            else:
+                s.sendall(b"NAME\n")
+                name = readline(s) or "fail"
+                s.close()
+        except OSError:
+            pass
+        new[name] = new.get(name, 0) + 1
+    print(json.dumps({"held": [n for _, n in held[:args.count]],
+                      "alive": alive, "ping_time": round(ping_time, 3),
+                      "new": new}, sort_keys=True))
+    for s, _ in held:
         s.close()
+
+
+def udpflows(args):
+    def ask(sock):
+        try:
+            sock.sendto(b"x", (args.addr, args.port))
+            d, _ = sock.recvfrom(65536)
+            return d.partition(b" ")[0].decode()
+        except OSError:
+            return "fail"
+
+    socks = []
+    for p in args.sports.split(","):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind(("0.0.0.0", int(p)))
+        u.settimeout(args.timeout)
+        socks.append(u)
+    before = [ask(u) for u in socks]
+    if args.then:
+        subprocess.run(args.then, shell=True, check=True)
+    after = [ask(u) for u in socks]
+    new = {}
+    for _ in range(args.new):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.settimeout(args.timeout)
+        name = ask(u)
+        new[name] = new.get(name, 0) + 1
+        u.close()
+    print(json.dumps({"before": before, "after": after, "new": new},
+                     sort_keys=True))
 
 
 def echo(args):
@@ -203,9 +291,10 @@ def udp(args):
 def reuse(args):
     s = connect(args.addr, args.port, sport=args.sport)
     s.sendall(b"NAME\n")
-    readline(s)
-    s.close()          # we close first: our side goes to TIME_WAIT
-    time.sleep(0.3)    # let the FIN handshake finish
+    while s.recv(256):  # the server closes first: the backend holds
+        pass            # TIME_WAIT, this port is free at once
+    s.close()
+    time.sleep(0.3)    # let the last ACK through: the entry is TIME_WAIT
     t0 = time.monotonic()
     s = connect(args.addr, args.port, sport=args.sport, timeout=10)
     s.sendall(b"NAME\n")
@@ -233,6 +322,17 @@ def main():
     a.add_argument("addr")
     a.add_argument("port", type=int)
     a.add_argument("count", type=int)
+    a.add_argument("--then")
+    a.add_argument("--new", type=int, default=0)
+    a.add_argument("--new-hold", action="store_true")
+    a.add_argument("--ping-timeout", type=float, default=3)
+    a = sub.add_parser("udpflows")
+    a.add_argument("addr")
+    a.add_argument("port", type=int)
+    a.add_argument("sports")
+    a.add_argument("--then")
+    a.add_argument("--new", type=int, default=0)
+    a.add_argument("--timeout", type=float, default=3)
     a = sub.add_parser("echo")
     a.add_argument("addr")
     a.add_argument("port", type=int)

@@ -63,10 +63,13 @@ test_dkms() {
 	src=$(mktemp -d)
 	defer rm -rf "$tree" "$src"
 	mkdir -p "$src/nflb-$ver"
-	git ls-files -z 2>/dev/null | xargs -0 cp --parents -t "$src/nflb-$ver" 2>/dev/null ||
+	# What a release tarball would hold: the tree without build products.
+	git ls-files -z --cached --others --exclude-standard 2>/dev/null |
+		xargs -0 cp --parents -t "$src/nflb-$ver" 2>/dev/null ||
 		cp -r Kbuild Makefile dkms.conf kmod include "$src/nflb-$ver/"
-	dkms --dkmstree "$tree" --sourcetree "$src" add -m nflb -v "$ver" &&
-	dkms --dkmstree "$tree" --sourcetree "$src" build -m nflb -v "$ver" -k "$KVER" &&
+	dkms --dkmstree "$tree" --sourcetree "$src" add -m nflb -v "$ver"
+	dkms --dkmstree "$tree" --sourcetree "$src" build -m nflb -v "$ver" -k "$KVER" ||
+		{ cat "$tree/nflb/$ver/build/make.log"; return 1; }
 	modinfo "$tree/nflb/$ver/$KVER/x86_64/module/nflb.ko"* | grep -q "^version: *$ver"
 }
 

@@ -161,7 +161,7 @@ static int conn_cb(const struct nlmsghdr *nlh, void *data)
 
 int conns_run(const struct cmd *c, int argc, char **argv)
 {
-	char buf[NL_REQ_SIZE];
+	char buf[NL_REQ_SIZE] = { 0 };
 	struct lb_service svc;
 	struct nlmsghdr *nlh;
 	struct nlattr *nest;

@@ -175,7 +175,7 @@ static int info_cb(const struct nlmsghdr *nlh, void *data)
 
 int info_run(const struct cmd *c, int argc, char **argv)
 {
-	char buf[NL_REQ_SIZE];
+	char buf[NL_REQ_SIZE] = { 0 };
 	struct nlmsghdr *nlh;
 	int err;
 

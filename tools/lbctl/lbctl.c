@@ -52,7 +52,7 @@ static const struct cmd cmds[] = {
 	{ "restore", restore_run, NULL, 0,
 	  "[FILE|-]", "apply commands read from FILE (default: stdin), batched" },
 	{ "save", save_run, NULL, 0,
-	  "", "print the configuration as restore input" },
+	  "[FILE|-]", "the configuration as restore input (FILE: replaced atomically)" },
 	{ "help", help_run, NULL, 0,
 	  "[COMMAND]", "this text" },
 };
@@ -79,8 +79,8 @@ int usage(const struct cmd *c, const char *fmt, ...)
 	va_end(ap);
 	/* Inside restore the line number is the better pointer. */
 	if (!err_line)
-		fprintf(stderr, "lbctl: try \"lbctl %s help\"\n",
-			c ? c->name : "");
+		fprintf(stderr, "lbctl: try \"lbctl %s%shelp\"\n",
+			c ? c->name : "", c ? " " : "");
 	return EXIT_USAGE;
 }
 
@@ -109,7 +109,7 @@ const struct cmd *cmd_find(const char *name)
  */
 int cmd_request(const struct cmd *c, int argc, char **argv)
 {
-	char buf[NL_REQ_SIZE];
+	char buf[NL_REQ_SIZE] = { 0 };
 	struct nlmsghdr *nlh;
 	int err;
 
@@ -158,13 +158,14 @@ static int help_run(const struct cmd *c, int argc, char **argv)
 {
 	const struct cmd *t;
 
+	(void)c;
 	if (!argc) {
 		usage_all(stdout);
 		return EXIT_OK;
 	}
 	t = cmd_find(argv[0]);
 	if (!t || argc > 1)
-		return usage(c, "unknown command \"%s\"", argv[argc > 1]);
+		return usage(NULL, "unknown command \"%s\"", argv[argc > 1]);
 	printf("Usage: lbctl %s %s\n  %s\n", t->name, t->args, t->help);
 	return EXIT_OK;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
@@ -21,11 +22,13 @@
 #include "nl.h"
 
 /* A dump message is at most 32 KiB (the kernel sizes them by our largest
- * recvmsg() up to that); twice that is room for any datagram we can get.
+ * recvmsg() up to that); the reply to a doit can be larger (a service with
+ * thousands of backends), and the buffer grows for it.
  */
 #define NL_RX_SIZE	(64 * 1024)
-/* Acks are tiny, but each one is an skb of its own that counts about
- * this much against our receive buffer.
+/* An answer to a batched request is tiny, but it is an skb of its own
+ * that counts about this much against our receive buffer: a window holds
+ * no more requests than could all fail without overflowing it.
  */
 #define NL_ACK_COST	1024
 #define NL_DUMP_TRIES	5
@@ -34,9 +37,9 @@ char nl_errmsg[256];
 
 static struct mnl_socket *nl_sk;
 static uint16_t nl_family;
-static uint32_t nl_portid;
 static uint32_t nl_seq;
 static char *nl_rx;
+static size_t nl_rx_size;
 static size_t nl_tx_max;	/* bytes per sendmsg() */
 static unsigned int nl_ack_max;	/* requests per sendmsg() */
 
@@ -62,6 +65,53 @@ static int nl_set_buf(int opt_force, int opt, int size)
 	return size;
 }
 
+/*
+ * Receives one datagram from the kernel into nl_rx.  A peek first learns
+ * its size, so a reply is never truncated, whatever its size; datagrams
+ * from anything but the kernel are dropped.
+ */
+static ssize_t nl_recv_one(void)
+{
+	int fd = mnl_socket_get_fd(nl_sk);
+	struct sockaddr_nl sa;
+	struct iovec iov;
+	struct msghdr msg = {
+		.msg_name = &sa,
+		.msg_namelen = sizeof(sa),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+	};
+	ssize_t n;
+	char *p;
+
+	for (;;) {
+		n = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if ((size_t)n > nl_rx_size) {
+			p = realloc(nl_rx, n);
+			if (!p)
+				return -ENOMEM;
+			nl_rx = p;
+			nl_rx_size = n;
+		}
+		iov.iov_base = nl_rx;
+		iov.iov_len = nl_rx_size;
+		msg.msg_namelen = sizeof(sa);
+		n = recvmsg(fd, &msg, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (msg.msg_flags & MSG_TRUNC)
+			return -EMSGSIZE;
+		if (sa.nl_pid == 0)
+			return n;
+	}
+}
+
 static int nl_family_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *a;
@@ -76,7 +126,7 @@ static int nl_family_cb(const struct nlmsghdr *nlh, void *data)
 
 void nl_open(void)
 {
-	char buf[NL_REQ_SIZE];
+	char buf[NL_REQ_SIZE] = { 0 };
 	struct nlmsghdr *nlh;
 	struct genlmsghdr *g;
 	int one = 1, rcv, snd, err;
@@ -86,7 +136,6 @@ void nl_open(void)
 		nl_die("netlink socket");
 	if (mnl_socket_bind(nl_sk, 0, MNL_SOCKET_AUTOPID) < 0)
 		nl_die("netlink bind");
-	nl_portid = mnl_socket_get_portid(nl_sk);
 	/* Extended acks carry the kernel's reason for a refusal; capped acks
 	 * do not echo the request back, which keeps batched acks small.
 	 */
@@ -106,7 +155,8 @@ void nl_open(void)
 	if (nl_ack_max > 4096)
 		nl_ack_max = 4096;
 	nl_seq = time(NULL);
-	nl_rx = malloc(NL_RX_SIZE);
+	nl_rx_size = NL_RX_SIZE;
+	nl_rx = malloc(nl_rx_size);
 	if (!nl_rx)
 		nl_die("malloc");
 
@@ -208,15 +258,12 @@ static int nl_recv(uint32_t seq, nl_data_cb cb, void *data, bool *intr)
 	int cb_err = 0;
 
 	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nl_sk, nl_rx, NL_RX_SIZE);
+		ssize_t n = nl_recv_one();
 		const struct nlmsghdr *nlh = (const void *)nl_rx;
 		int len, err;
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
+		if (n < 0)
+			return n;
 		len = n;
 		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 			if (nlh->nlmsg_seq != seq)
@@ -274,52 +321,49 @@ int nl_dump(struct nlmsghdr *nlh, nl_data_cb cb, void *data,
 	return -EAGAIN;
 }
 
-/* Reads the acks of count requests numbered first..first+count-1. */
-static int nl_batch_acks(uint32_t first, unsigned int count, int *fail_idx,
-			 unsigned int *later)
+/*
+ * Reads the answers to a window of count requests numbered first onward.
+ * Only the last one asked for an ack; the kernel answers a failing request
+ * whether or not it asked, and runs the requests of one sendmsg() in
+ * order, so once the last one is answered every failure has been seen.
+ */
+static int nl_window_acks(uint32_t first, unsigned int count, int *fail_idx,
+			  unsigned int *failures_after)
 {
-	unsigned int acked = 0;
 	int first_err = 0;
 
-	while (acked < count) {
-		ssize_t n = mnl_socket_recvfrom(nl_sk, nl_rx, NL_RX_SIZE);
+	for (;;) {
+		ssize_t n = nl_recv_one();
 		const struct nlmsghdr *nlh = (const void *)nl_rx;
 		int len, err;
 		uint32_t idx;
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == ENOBUFS)
-				snprintf(nl_errmsg, sizeof(nl_errmsg),
-					 "acks were lost: the socket receive buffer is too small");
-			return -errno;
-		}
+		if (n == -ENOBUFS)
+			snprintf(nl_errmsg, sizeof(nl_errmsg),
+				 "answers were lost: the socket receive buffer is too small");
+		if (n < 0)
+			return n;
 		len = n;
 		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 			idx = nlh->nlmsg_seq - first;
 			if (nlh->nlmsg_type != NLMSG_ERROR || idx >= count)
 				continue;
-			acked++;
-			/* The kernel runs the requests of one sendmsg() in
-			 * order, so the acks come in order too.
-			 */
 			if (*fail_idx < 0) {
 				err = nl_ack_error(nlh, nl_errmsg, sizeof(nl_errmsg));
 				if (err) {
 					*fail_idx = idx;
 					first_err = err;
 				}
-			} else if (!nl_ack_error(nlh, NULL, 0)) {
-				(*later)++;
+			} else if (nl_ack_error(nlh, NULL, 0)) {
+				(*failures_after)++;
 			}
+			if (idx == count - 1)
+				return first_err;
 		}
 	}
-	return first_err;
 }
 
-int nl_batch(void *buf, size_t len, unsigned int count,
-	     unsigned int *failed, unsigned int *later)
+int nl_batch(void *buf, size_t len, unsigned int *failed, unsigned int *later)
 {
 	char *p = buf, *end = p + len;
 	unsigned int done = 0;
@@ -328,27 +372,30 @@ int nl_batch(void *buf, size_t len, unsigned int count,
 	*later = 0;
 	while (p < end) {
 		char *start = p;
-		unsigned int n = 0;
+		struct nlmsghdr *nlh, *last = NULL;
+		unsigned int n = 0, failures_after = 0;
 		uint32_t first = nl_seq + 1;
 		int fail_idx = -1, err;
 
 		/* One window: as many requests as fit both limits. */
 		while (p < end && n < nl_ack_max) {
-			struct nlmsghdr *nlh = (void *)p;
-
+			nlh = (void *)p;
 			if (n && (size_t)(p + nlh->nlmsg_len - start) > nl_tx_max)
 				break;
-			nl_stamp(nlh, NLM_F_ACK);
+			nl_stamp(nlh, 0);
+			last = nlh;
 			p += NLMSG_ALIGN(nlh->nlmsg_len);
 			n++;
 		}
+		last->nlmsg_flags |= NLM_F_ACK;
 		if (mnl_socket_sendto(nl_sk, start, p - start) < 0) {
 			*failed = done;
 			return -errno;
 		}
-		err = nl_batch_acks(first, n, &fail_idx, later);
+		err = nl_window_acks(first, n, &fail_idx, &failures_after);
 		if (fail_idx >= 0) {
 			*failed = done + fail_idx;
+			*later = n - fail_idx - 1 - failures_after;
 			return err;
 		}
 		if (err) {
@@ -357,7 +404,6 @@ int nl_batch(void *buf, size_t len, unsigned int count,
 		}
 		done += n;
 	}
-	(void)count;
 	return 0;
 }
 
@@ -365,16 +411,13 @@ int nl_perror(int err)
 {
 	char msg[128];
 
-	if (nl_errmsg[0]) {
-		fprintf(stderr, "lbctl: %s\n", nl_errmsg);
-		return EXIT_FAIL;
-	}
+	if (nl_errmsg[0])
+		return fail("%s", nl_errmsg);
 	/* strerror() starts with a capital; the rest of lbctl's messages
 	 * do not, and scripts grep for "operation not permitted".
 	 */
 	snprintf(msg, sizeof(msg), "%s", strerror(-err));
 	if (msg[0] >= 'A' && msg[0] <= 'Z' && msg[1] >= 'a' && msg[1] <= 'z')
 		msg[0] += 'a' - 'A';
-	fprintf(stderr, "lbctl: %s\n", msg);
-	return EXIT_FAIL;
+	return fail("%s", msg);
 }

@@ -10,7 +10,9 @@
 
 struct nlmsghdr;
 
-/* Room for any single request lbctl builds. */
+/* Room for any single request lbctl builds.  Zero the buffer first:
+ * libmnl leaves the padding after an attribute as it finds it.
+ */
 #define NL_REQ_SIZE	4096
 
 /* Called for each data message of a reply; returns 0 or a negative errno
@@ -41,15 +43,14 @@ int nl_request(struct nlmsghdr *nlh, nl_data_cb cb, void *data);
 int nl_dump(struct nlmsghdr *nlh, nl_data_cb cb, void *data,
 	    void (*reset)(void *data));
 
-/* Pipelines count requests laid out back to back in buf: many per
- * sendmsg(), the acks read in bulk.  Stops after the window in which the
- * first request fails; *failed is its index and *later the number of
- * requests after it that the kernel had applied already (the kernel goes
- * on with the rest of a sendmsg() after a failure).  Returns 0 or the
- * failing request's negative errno.
+/* Pipelines the requests laid out back to back in buf: many per
+ * sendmsg(), only the last of each asking for an ack (failures are
+ * answered anyway).  Stops after the window in which the first request
+ * fails; *failed is its index and *later the number of requests after it
+ * in that window that the kernel applied (it goes on with the rest of a
+ * sendmsg() after a failure).  Returns 0 or the failure's negative errno.
  */
-int nl_batch(void *buf, size_t len, unsigned int count,
-	     unsigned int *failed, unsigned int *later);
+int nl_batch(void *buf, size_t len, unsigned int *failed, unsigned int *later);
 
 /* Prints "lbctl: <extack message>" for err, or strerror when the kernel
  * gave none; returns EXIT_FAIL.

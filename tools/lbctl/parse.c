@@ -191,9 +191,39 @@ const char *proto_name(uint8_t proto)
 	return buf;
 }
 
+/* Writes v in decimal at p; returns the end. */
+static char *put_dec(char *p, unsigned int v)
+{
+	char tmp[12];
+	int n = 0;
+
+	do {
+		tmp[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* inet_ntop() formats IPv4 with sprintf(), a large share of the time of
+ * listing a big configuration; IPv4 is simple enough to do here.
+ */
 const char *addr_str(uint16_t family, const uint8_t *addr, char *buf,
 		     size_t len)
 {
+	char *p = buf;
+	int i;
+
+	if (family == AF_INET && len >= INET_ADDRSTRLEN) {
+		for (i = 0; i < 4; i++) {
+			if (i)
+				*p++ = '.';
+			p = put_dec(p, addr[i]);
+		}
+		*p = 0;
+		return buf;
+	}
 	if (!inet_ntop(family, addr, buf, len))
 		snprintf(buf, len, "?");
 	return buf;
@@ -202,13 +232,21 @@ const char *addr_str(uint16_t family, const uint8_t *addr, char *buf,
 const char *addr_port_str(uint16_t family, const uint8_t *addr,
 			  uint16_t port, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN];
+	char *p = buf;
 
-	addr_str(family, addr, a, sizeof(a));
+	if (len < LB_ADDRSTRLEN) {
+		snprintf(buf, len, "?");
+		return buf;
+	}
 	if (family == AF_INET6)
-		snprintf(buf, len, "[%s]:%u", a, port);
-	else
-		snprintf(buf, len, "%s:%u", a, port);
+		*p++ = '[';
+	addr_str(family, addr, p, len - 8);
+	p += strlen(p);
+	if (family == AF_INET6)
+		*p++ = ']';
+	*p++ = ':';
+	p = put_dec(p, port);
+	*p = 0;
 	return buf;
 }
 

@@ -4,9 +4,90 @@
  * small writer that tracks nesting to place commas and, with -p,
  * newlines and indentation.
  */
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "print.h"
+
+/*
+ * list prints hundreds of thousands of values for a large configuration,
+ * so plain strings and numbers skip printf() and stdio's per-call cost:
+ * they go to a buffer of our own that is handed to stdio in big pieces
+ * (always before anything else is printed, to keep the order).
+ */
+static char obuf[64 * 1024];
+static size_t olen;
+
+static void out_flush(void)
+{
+	if (olen)
+		fwrite(obuf, 1, olen, stdout);
+	olen = 0;
+}
+
+static void out_mem(const char *s, size_t n)
+{
+	if (olen + n > sizeof(obuf)) {
+		out_flush();
+		if (n > sizeof(obuf)) {
+			fwrite(s, 1, n, stdout);
+			return;
+		}
+	}
+	memcpy(obuf + olen, s, n);
+	olen += n;
+}
+
+static void out_str(const char *s)
+{
+	out_mem(s, strlen(s));
+}
+
+static void out_char(char c)
+{
+	out_mem(&c, 1);
+}
+
+static void out_u64(unsigned long long v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+
+	do {
+		*--p = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	out_mem(p, buf + sizeof(buf) - p);
+}
+
+/* printf() for what the short path cannot do, in order. */
+static void out_printf(const char *fmt, ...)
+{
+	va_list ap;
+
+	out_flush();
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
+/* A text format with one plain "%s" or "%llu" in it goes out in three
+ * pieces; anything fancier (widths, flags) falls back to printf().
+ */
+static const char *simple_conv(const char *fmt, const char *conv)
+{
+	const char *p = strchr(fmt, '%');
+
+	if (!p || strncmp(p, conv, strlen(conv)) ||
+	    strchr(p + strlen(conv), '%'))
+		return NULL;
+	return p;
+}
+
+static void out_prefix(const char *fmt, const char *end)
+{
+	out_mem(fmt, end - fmt);
+}
 
 #define MAX_DEPTH	16
 
@@ -30,7 +111,8 @@ bool print_json(void)
 int print_done(void)
 {
 	if (json)
-		putchar('\n');
+		out_char('\n');
+	out_flush();
 	return fflush(stdout) ? 1 : 0;
 }
 
@@ -38,37 +120,47 @@ static void indent(void)
 {
 	int i;
 
-	putchar('\n');
+	out_char('\n');
 	for (i = 0; i < depth; i++)
-		fputs("    ", stdout);
+		out_str("    ");
 }
 
 /* Everything before a value: the comma, the indentation and the key. */
 static void json_key(const char *key)
 {
 	if (has_items[depth])
-		putchar(',');
+		out_char(',');
 	has_items[depth] = true;
 	if (pretty && depth > 0)
 		indent();
-	if (key)
-		printf(pretty ? "\"%s\": " : "\"%s\":", key);
+	if (key) {
+		/* Keys are lbctl's own words: nothing to escape. */
+		out_char('"');
+		out_str(key);
+		out_str(pretty ? "\": " : "\":");
+	}
 }
 
 static void json_string(const char *s)
 {
-	putchar('"');
+	const char *run = s;
+
+	out_char('"');
+	/* Copy runs of plain characters at once; escape the rest. */
 	for (; *s; s++) {
 		unsigned char c = *s;
 
+		if (c != '"' && c != '\\' && c >= 0x20)
+			continue;
+		out_mem(run, s - run);
+		run = s + 1;
 		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
+			out_printf("\\%c", c);
 		else
-			putchar(c);
+			out_printf("\\u%04x", c);
 	}
-	putchar('"');
+	out_mem(run, s - run);
+	out_char('"');
 }
 
 static void json_open(const char *key, char bracket)
@@ -76,7 +168,7 @@ static void json_open(const char *key, char bracket)
 	if (!json)
 		return;
 	json_key(key);
-	putchar(bracket);
+	out_char(bracket);
 	if (depth < MAX_DEPTH - 1)
 		depth++;
 	has_items[depth] = false;
@@ -90,7 +182,7 @@ static void json_close(char bracket)
 		depth--;
 	if (pretty && has_items[depth + 1])
 		indent();
-	putchar(bracket);
+	out_char(bracket);
 }
 
 void open_object(const char *key)
@@ -116,22 +208,40 @@ void close_array(void)
 void print_string(enum output_type t, const char *key, const char *fmt,
 		  const char *value)
 {
+	const char *p;
+
 	if (json && (t & PRINT_JSON)) {
 		json_key(key);
 		json_string(value);
 	} else if (!json && (t & PRINT_FP) && fmt) {
-		printf(fmt, value);
+		p = simple_conv(fmt, "%s");
+		if (!p) {
+			out_printf(fmt, value);
+			return;
+		}
+		out_prefix(fmt, p);
+		out_str(value);
+		out_str(p + 2);
 	}
 }
 
 void print_uint(enum output_type t, const char *key, const char *fmt,
 		unsigned long long value)
 {
+	const char *p;
+
 	if (json && (t & PRINT_JSON)) {
 		json_key(key);
-		printf("%llu", value);
+		out_u64(value);
 	} else if (!json && (t & PRINT_FP) && fmt) {
-		printf(fmt, value);
+		p = simple_conv(fmt, "%llu");
+		if (!p) {
+			out_printf(fmt, value);
+			return;
+		}
+		out_prefix(fmt, p);
+		out_u64(value);
+		out_str(p + 4);
 	}
 }
 
@@ -140,14 +250,14 @@ void print_bool(enum output_type t, const char *key, const char *fmt,
 {
 	if (json && (t & PRINT_JSON)) {
 		json_key(key);
-		fputs(value ? "true" : "false", stdout);
+		out_str(value ? "true" : "false");
 	} else if (!json && (t & PRINT_FP) && fmt) {
-		printf(fmt, value ? "true" : "false");
+		out_printf(fmt, value ? "true" : "false");
 	}
 }
 
 void print_nl(void)
 {
 	if (!json)
-		putchar('\n');
+		out_char('\n');
 }

@@ -62,8 +62,14 @@ static int add_line(struct batch *b, int argc, char **argv)
 	if (!c->build)
 		return usage(NULL, "\"%s\" cannot be used in restore", argv[0]);
 	if (b->cap - b->len < NL_REQ_SIZE) {
+		size_t old = b->cap;
+
 		b->cap = b->cap ? b->cap * 2 : 1 << 20;
 		b->buf = xrealloc(b->buf, b->cap);
+		/* libmnl leaves attribute padding as it is: no stale bytes
+		 * should go to the kernel.
+		 */
+		memset(b->buf + old, 0, b->cap - old);
 	}
 	if (b->n == b->ncap) {
 		b->ncap = b->ncap ? b->ncap * 2 : 4096;
@@ -127,7 +133,7 @@ int restore_run(const struct cmd *c, int argc, char **argv)
 		goto out;
 
 	nl_open();
-	err = nl_batch(b.buf, b.len, b.n, &failed, &later);
+	err = nl_batch(b.buf, b.len, &failed, &later);
 	if (err) {
 		err_line = failed < b.n ? b.line[failed] : 0;
 		if (failed < b.n)

@@ -68,7 +68,11 @@
  *
  * NFLB_CMD_GET_SERVICE:
  *   doit: NFLB_A_SERVICE names one service; the reply is that service as
- *   in a dump.  dump (NLM_F_DUMP): every service of the namespace, one
+ *   in a dump, with as many backends as fit in one attribute (a nest is at
+ *   most 64 KiB: some 400); NFLB_SVC_A_NUM_BACKENDS says how many there
+ *   are.  dump (NLM_F_DUMP) with NFLB_A_SERVICE naming a service: that
+ *   service alone, with all its backends, split as described below.
+ *   dump without it: every service of the namespace, one
  *   NFLB_A_SERVICE per service, carrying the naming and configuration
  *   attributes, NFLB_SVC_A_STATS, NFLB_SVC_A_NUM_BACKENDS and
  *   NFLB_SVC_A_BACKENDS: a nest of NFLB_A_BACKEND nests, each carrying

@@ -1,0 +1,834 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# control.sh: the nflb control plane end to end, as a user drives it with
+# lbctl, plus raw netlink (nl_raw.py) for what lbctl never sends.
+#
+#   +------------------------------- guest (selftests/vm-run) ---------+
+#   |                                                                  |
+#   |  lbctl / nl_raw.py --- genetlink "nflb" ---> nflb.ko             |
+#   |                                                                  |
+#   |  netns ctl-XXXXXX   most tests, one fresh namespace per test     |
+#   |  netns A, B         isolation: A's services invisible in B,      |
+#   |                     gone with A                                  |
+#   |  uid 65534,         permissions: denied over a namespace of the  |
+#   |  unshare -U [-r]    initial user namespace, allowed in a user    |
+#   |                     namespace's own network namespace            |
+#   +------------------------------------------------------------------+
+#
+# Every test asserts exit codes, error messages and what `lbctl list`
+# (text and -j) reads back.  Output is KTAP; exit 0 pass, 1 fail, 4 skip.
+# Run it as root in the guest:  selftests/vm-run -- selftests/control.sh
+# Addresses are only ever configured inside namespaces this test creates.
+
+set -u
+
+selftests_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LBCTL=${LBCTL:-lbctl}
+PY=python3
+T=$(mktemp -d /tmp/nflb-control.XXXXXX)
+NS_PREFIX=ctl-$(printf '%06x' $((RANDOM * 32768 + RANDOM)))
+NS_LIST=$T/netns	# every namespace created, for cleanup
+
+# --- KTAP and logging --------------------------------------------------------
+
+TESTS=(
+	module_loads
+	round_trip
+	duplicates
+	errors
+	many_services
+	many_backends
+	save_restore
+	netns_isolation
+	permissions
+	timeouts_info
+	flush
+	raw_netlink
+	rmmod_configured
+	leak_check
+)
+n_pass=0 n_fail=0 n_skip=0
+
+log() {
+	local line
+
+	while IFS= read -r line; do
+		printf '# %s\n' "$line"
+	done <<<"$*"
+}
+
+# Shows a file as diagnostics, at most $2 lines of it.
+log_file() {
+	local max=${2:-20} n
+
+	n=$(wc -l <"$1")
+	sed -n "1,${max}s/^/#   /p" "$1"
+	[ "$n" -le "$max" ] || printf '#   ... (%d lines)\n' "$n"
+}
+
+fail() {
+	log "FAIL: $*"
+	return 1
+}
+
+# run CMD...: logs the command, runs it with stdout in $T/out and stderr in
+# $T/err, logs both (briefly) and sets $rc.  Never fails by itself.
+run() {
+	log "\$ $*"
+	rc=0
+	"$@" >"$T/out" 2>"$T/err" || rc=$?
+	log_file "$T/err" 10
+	log_file "$T/out" "${RUN_SHOW:-8}"
+	[ "$rc" -eq 0 ] || log "(exit $rc)"
+	return 0
+}
+
+# ok CMD...: CMD must succeed.
+ok() {
+	run "$@"
+	[ "$rc" -eq 0 ] || fail "expected exit 0, got $rc: $*"
+}
+
+# refused RC TEXT CMD...: CMD must exit RC with TEXT in its stderr and print
+# nothing on stdout.
+refused() {
+	local want=$1 text=$2
+
+	shift 2
+	run "$@"
+	[ "$rc" -eq "$want" ] || fail "expected exit $want, got $rc: $*" || return 1
+	grep -qF -- "$text" "$T/err" ||
+		fail "expected \"$text\" in stderr of: $*" || return 1
+	[ ! -s "$T/out" ] || fail "a refused command printed on stdout: $*"
+}
+
+# jcheck EXPR: EXPR, a Python expression over j (the JSON in $T/out), must
+# be true; assertions of several lines are given as a list of them.
+jcheck() {
+	log "assert: $1"
+	$PY - "$T/out" "$1" <<'EOF' || fail "JSON assertion failed: $1"
+import json, sys
+try:
+    j = json.load(open(sys.argv[1]))
+except ValueError as e:
+    print("# not JSON: %s" % e)
+    sys.exit(1)
+expr = sys.argv[2]
+r = eval("(" + expr + ")", {"j": j, "len": len, "set": set, "all": all, "any": any,
+                "sorted": sorted})
+if r is True or (isinstance(r, list) and r and all(x is True for x in r)):
+    sys.exit(0)
+print("# evaluated to %r" % (r,))
+text = json.dumps(j)
+print("# JSON: %s%s" % (text[:600], " ..." if len(text) > 600 else ""))
+sys.exit(1)
+EOF
+}
+
+# same FILE_A FILE_B WHAT: the two files must be equal.
+same() {
+	cmp -s "$1" "$2" && return 0
+	log "FAIL: $3 differ:"
+	diff -u "$1" "$2" | head -20 | sed 's/^/#   /'
+	return 1
+}
+
+ktap_result() {	# N NAME RC
+	case $3 in
+	0) echo "ok $1 $2"; n_pass=$((n_pass + 1)) ;;
+	4) echo "ok $1 $2 # SKIP"; n_skip=$((n_skip + 1)) ;;
+	*) echo "not ok $1 $2"; n_fail=$((n_fail + 1)) ;;
+	esac
+}
+
+# --- Namespaces and cleanup -------------------------------------------------
+
+# ns_new VAR SUFFIX: a new network namespace with a random prefix,
+# recorded for cleanup; its name goes to VAR.
+ns_new() {
+	local name=$NS_PREFIX-$2
+
+	log "\$ ip netns add $name"
+	ip netns add "$name" || fail "cannot create netns $name" || return 1
+	echo "$name" >>"$NS_LIST"
+	printf -v "$1" '%s' "$name"
+}
+
+ns_del() {
+	log "\$ ip netns del $1"
+	ip netns del "$1"
+}
+
+cleanup() {
+	local ns
+
+	if [ -s "$NS_LIST" ]; then
+		while read -r ns; do
+			[ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null
+		done <"$NS_LIST"
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# L NS ARGS...: lbctl in namespace NS.
+L() {
+	local ns=$1
+
+	shift
+	ip netns exec "$ns" "$LBCTL" "$@"
+}
+
+# Each test runs in a subshell with errexit, in a fresh namespace $N
+# (created before, deleted after), so a failing step ends the test at once
+# and leaves nothing configured behind.
+run_one() {
+	local i=$1 name=$2 status
+
+	log "--- $i $name"
+	(
+		set -e
+		if [ "$name" != module_loads ] && [ "$name" != leak_check ]; then
+			ns_new N "$name"
+		fi
+		"test_$name"
+	)
+	status=$?
+	ktap_result "$i" "$name" "$status"
+	if [ -s "$NS_LIST" ]; then
+		while read -r ns; do
+			[ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null
+		done <"$NS_LIST"
+	fi
+}
+
+# --- Helpers over lbctl output ----------------------------------------------
+
+# The "PROTO VIP:PORT" of every service in a text listing ($T/out).
+text_services() {
+	awk '$1 == "tcp" || $1 == "udp" { print $1 " " $2 }' "$T/out"
+}
+
+# The "ADDR:PORT WEIGHT" of every backend in a text listing ($T/out).
+text_backends() {
+	awk '$1 == "->" { print $2 " " $4 }' "$T/out"
+}
+
+# --- Tests -------------------------------------------------------------------
+
+test_module_loads() {
+	if grep -q '^nflb ' /proc/modules; then
+		log "nflb was loaded before the test; unloading it"
+		ok rmmod nflb
+	fi
+	# Without the module (and with module autoloading out of the way, as
+	# on a host without nflb installed) lbctl says so, and how to load it.
+	modprobe_path=$(cat /proc/sys/kernel/modprobe)
+	log "\$ echo /bin/false >/proc/sys/kernel/modprobe"
+	echo /bin/false >/proc/sys/kernel/modprobe
+	run "$LBCTL" list
+	echo "$modprobe_path" >/proc/sys/kernel/modprobe
+	[ "$rc" -eq 1 ] || fail "lbctl list without the module: exit $rc, expected 1"
+	grep -qxF "lbctl: the nflb module is not loaded (try: modprobe nflb)" "$T/err" ||
+		fail "lbctl list without the module: not the expected message"
+	# The family's alias loads the module on first use...
+	ok "$LBCTL" list
+	grep -q '^nflb ' /proc/modules || fail "genl family alias did not load nflb"
+	ok rmmod nflb
+	# ... and so does modprobe, as the README says.
+	ok modprobe nflb
+	grep -q '^nflb ' /proc/modules || fail "nflb not in /proc/modules"
+	ok modinfo -F filename nflb
+	log "module file: $(cat "$T/out")"
+	if command -v genl >/dev/null; then
+		ok genl ctrl get name nflb
+		grep -q 'Name: nflb' "$T/out" || fail "genl does not list family nflb"
+		grep -q 'Version: 0x1' "$T/out" || fail "family nflb is not version 1"
+	else
+		log "no genl (iproute2): family checked through lbctl and nl_raw.py"
+	fi
+	ok "$LBCTL" -V
+	grep -Eq '^lbctl [0-9][^ ]* \(nflb netlink version 1\)$' "$T/out" ||
+		fail "unexpected lbctl -V output"
+	ok "$LBCTL" --version
+	ok "$LBCTL" info
+	grep -q '^nflb ' "$T/out" || fail "lbctl info does not start with nflb VERSION"
+	ok "$LBCTL" -j info
+	if [ -r /sys/module/nflb/version ]; then
+		jcheck "j['version'] == '$(cat /sys/module/nflb/version)'"
+	fi
+	ok "$LBCTL" help
+	grep -q '^  add-service' "$T/out" || fail "lbctl help lists no add-service"
+	ok "$LBCTL" add-service help
+	# Empty namespace, empty listing: nothing in text, [] in JSON.
+	ok "$LBCTL" list
+	[ ! -s "$T/out" ] || fail "lbctl list prints something with no services"
+	ok "$LBCTL" -j list
+	jcheck "j == []"
+}
+
+test_round_trip() {
+	local -a svc_line
+
+	ok L "$N" add-service tcp 10.0.0.1:80
+	ok L "$N" list
+	svc_line=(
+		"tcp  10.0.0.1:80  sched wlc  mode nat  persist 0"
+		"  conns 0  in 0 pkts 0 bytes  out 0 pkts 0 bytes"
+	)
+	printf '%s\n' "${svc_line[@]}" >"$T/want"
+	same "$T/want" "$T/out" "text listing of a new service"
+	ok L "$N" -j list
+	jcheck "[len(j) == 1, j[0]['proto'] == 'tcp', j[0]['vip'] == '10.0.0.1',
+		j[0]['port'] == 80, j[0]['sched'] == 'wlc', j[0]['mode'] == 'nat',
+		j[0]['persist'] == 0, j[0]['backends'] == [],
+		j[0]['stats'] == {'conns': 0, 'pkts_in': 0, 'pkts_out': 0,
+				  'bytes_in': 0, 'bytes_out': 0}]"
+	# -p is the same JSON, indented.
+	ok L "$N" -p list
+	jcheck "[len(j) == 1, j[0]['vip'] == '10.0.0.1']"
+	grep -q '^    ' "$T/out" || fail "-p output is not indented"
+
+	# set-service changes what it names and keeps the rest.
+	ok L "$N" set-service tcp 10.0.0.1:80 sched rr persist 300
+	ok L "$N" -j list
+	jcheck "[j[0]['sched'] == 'rr', j[0]['persist'] == 300, j[0]['mode'] == 'nat']"
+	ok L "$N" set-service tcp 10.0.0.1:80 persist 0
+	ok L "$N" -j list
+	jcheck "[j[0]['sched'] == 'rr', j[0]['persist'] == 0]"
+	for s in wrr lc sh wlc; do
+		ok L "$N" set-service tcp 10.0.0.1:80 sched "$s"
+		ok L "$N" -j list
+		jcheck "j[0]['sched'] == '$s'"
+	done
+	ok L "$N" set-service tcp 10.0.0.1:80 mode nat mss-clamp off
+
+	# UDP on the same VIP and port is another service; with options.
+	ok L "$N" add-service udp 10.0.0.1:80 sched sh persist 60
+	ok L "$N" -j list
+	jcheck "[len(j) == 2, [s['proto'] for s in j] == ['tcp', 'udp'],
+		j[1]['vip'] == '10.0.0.1', j[1]['port'] == 80,
+		j[1]['sched'] == 'sh', j[1]['persist'] == 60,
+		j[0]['sched'] == 'wlc']"
+
+	# Backends: the port defaults to the service's; port mapping; weights.
+	ok L "$N" add-backend tcp 10.0.0.1:80 10.1.0.1
+	ok L "$N" add-backend tcp 10.0.0.1:80 10.1.0.2:8080 weight 5
+	ok L "$N" add-backend tcp 10.0.0.1:80 10.1.0.3:80 weight 0
+	ok L "$N" add-backend udp 10.0.0.1:80 10.1.0.1:53
+	ok L "$N" -j list tcp 10.0.0.1:80
+	jcheck "[len(j) == 1, j[0]['proto'] == 'tcp',
+		[(b['addr'], b['port'], b['weight']) for b in j[0]['backends']] ==
+		[('10.1.0.1', 80, 1), ('10.1.0.2', 8080, 5), ('10.1.0.3', 80, 0)],
+		all(b['active_conns'] == 0 and b['inactive_conns'] == 0 and
+		    b['stats']['conns'] == 0 for b in j[0]['backends'])]"
+	ok L "$N" list tcp 10.0.0.1:80
+	text_backends >"$T/got"
+	printf '%s\n' "10.1.0.1:80 1" "10.1.0.2:8080 5" "10.1.0.3:80 0" >"$T/want"
+	same "$T/want" "$T/got" "text backends of tcp 10.0.0.1:80"
+	[ "$(text_services)" = "tcp 10.0.0.1:80" ] ||
+		fail "list SERVICE shows other services"
+	ok L "$N" -j list udp 10.0.0.1:80
+	jcheck "[len(j) == 1, j[0]['proto'] == 'udp',
+		[(b['addr'], b['port'], b['weight']) for b in j[0]['backends']] ==
+		[('10.1.0.1', 53, 1)]]"
+
+	# set-backend: the port defaults the same way.
+	ok L "$N" set-backend tcp 10.0.0.1:80 10.1.0.1 weight 7
+	ok L "$N" set-backend tcp 10.0.0.1:80 10.1.0.2:8080 weight 65535
+	ok L "$N" set-backend tcp 10.0.0.1:80 10.1.0.3 weight 0
+	ok L "$N" -j list tcp 10.0.0.1:80
+	jcheck "[(b['addr'], b['port'], b['weight']) for b in j[0]['backends']] ==
+		[('10.1.0.1', 80, 7), ('10.1.0.2', 8080, 65535), ('10.1.0.3', 80, 0)]"
+
+	# del-backend, del-service.
+	ok L "$N" del-backend tcp 10.0.0.1:80 10.1.0.1
+	ok L "$N" del-backend tcp 10.0.0.1:80 10.1.0.2:8080
+	ok L "$N" -j list tcp 10.0.0.1:80
+	jcheck "[(b['addr'], b['port']) for b in j[0]['backends']] == [('10.1.0.3', 80)]"
+	ok L "$N" del-service tcp 10.0.0.1:80
+	ok L "$N" -j list
+	jcheck "[len(j) == 1, j[0]['proto'] == 'udp', len(j[0]['backends']) == 1]"
+	ok L "$N" del-service udp 10.0.0.1:80
+	ok L "$N" list
+	[ ! -s "$T/out" ] || fail "services left after deleting all"
+	ok L "$N" -j list
+	jcheck "j == []"
+}
+
+test_duplicates() {
+	ok L "$N" add-service tcp 10.0.0.100:80 sched rr
+	refused 1 "lbctl: service tcp 10.0.0.100:80 already exists" \
+		L "$N" add-service tcp 10.0.0.100:80
+	refused 1 "lbctl: service tcp 10.0.0.100:80 already exists" \
+		L "$N" add-service tcp 10.0.0.100:80 sched sh
+	ok L "$N" add-backend tcp 10.0.0.100:80 10.1.0.1 weight 3
+	refused 1 "lbctl: backend 10.1.0.1:80 already exists" \
+		L "$N" add-backend tcp 10.0.0.100:80 10.1.0.1
+	refused 1 "lbctl: backend 10.1.0.1:80 already exists" \
+		L "$N" add-backend tcp 10.0.0.100:80 10.1.0.1:80 weight 9
+	# Nothing changed by the refusals.
+	ok L "$N" -j list
+	jcheck "[len(j) == 1, j[0]['sched'] == 'rr',
+		[(b['addr'], b['port'], b['weight']) for b in j[0]['backends']] ==
+		[('10.1.0.1', 80, 3)]]"
+}
+
+test_errors() {
+	local svc="tcp 10.0.0.1:80"
+
+	ok L "$N" add-service $svc sched rr persist 10
+	ok L "$N" add-backend $svc 10.1.0.1 weight 4
+
+	# Values that are wrong: exit 1 and a message that names the problem.
+	refused 1 "unknown scheduler" L "$N" add-service tcp 10.0.0.2:80 sched fifo
+	refused 1 "unknown scheduler" L "$N" set-service $svc sched fifo
+	refused 1 'invalid address "10.0.0.300:80"' L "$N" add-service tcp 10.0.0.300:80
+	refused 1 'invalid address' L "$N" add-service tcp 10.0.0:80
+	refused 1 'invalid address' L "$N" add-backend $svc 10.1.0.300
+	refused 1 'missing port' L "$N" add-service tcp 10.0.0.2
+	refused 1 'port 0 out of range' L "$N" add-service tcp 10.0.0.2:0
+	refused 1 'port 65536 out of range' L "$N" add-service tcp 10.0.0.2:65536
+	refused 1 'port 0 out of range' L "$N" add-backend $svc 10.1.0.2:0
+	refused 1 'weight 65536 out of range' L "$N" add-backend $svc 10.1.0.2 weight 65536
+	refused 1 'weight 65536 out of range' L "$N" set-backend $svc 10.1.0.1 weight 65536
+	refused 1 'invalid weight "-1"' L "$N" set-backend $svc 10.1.0.1 weight -1
+	refused 1 'persist' L "$N" set-service $svc persist 99999999999
+	refused 1 'unknown protocol "sctp"' L "$N" add-service sctp 10.0.0.2:80
+	refused 1 'unknown mode "fast"' L "$N" add-service tcp 10.0.0.2:80 mode fast
+
+	# What does not exist.
+	refused 1 "lbctl: service tcp 10.0.0.9:80 not found" \
+		L "$N" del-service tcp 10.0.0.9:80
+	refused 1 "lbctl: service udp 10.0.0.1:80 not found" \
+		L "$N" del-service udp 10.0.0.1:80
+	refused 1 "lbctl: service tcp 10.0.0.9:80 not found" \
+		L "$N" set-service tcp 10.0.0.9:80 sched rr
+	refused 1 "lbctl: service tcp 10.0.0.9:80 not found" \
+		L "$N" add-backend tcp 10.0.0.9:80 10.1.0.1
+	refused 1 "lbctl: service tcp 10.0.0.9:80 not found" \
+		L "$N" list tcp 10.0.0.9:80
+	refused 1 "lbctl: backend 10.1.0.9:80 not found" \
+		L "$N" del-backend $svc 10.1.0.9
+	refused 1 "lbctl: backend 10.1.0.1:81 not found" \
+		L "$N" del-backend $svc 10.1.0.1:81
+	refused 1 "lbctl: backend 10.1.0.9:80 not found" \
+		L "$N" set-backend $svc 10.1.0.9 weight 1
+
+	# Usage errors: exit 2, the word named.
+	refused 2 'unknown command "frobnicate"' L "$N" frobnicate
+	refused 2 'unknown option "colour"' L "$N" add-service tcp 10.0.0.2:80 colour red
+	refused 2 'unknown option "sched"' L "$N" del-service $svc sched rr
+	refused 2 'unknown option "weight"' L "$N" del-backend $svc 10.1.0.1 weight 2
+	refused 2 'missing' L "$N" add-service
+	refused 2 'missing' L "$N" add-service tcp
+	refused 2 'missing' L "$N" add-service tcp 10.0.0.2:80 sched
+	refused 2 'missing' L "$N" add-backend $svc
+	refused 2 'missing' L "$N" set-backend $svc 10.1.0.1
+	refused 2 'missing' L "$N" set-backend $svc 10.1.0.1 weight
+	refused 2 'given twice' L "$N" add-service tcp 10.0.0.2:80 sched rr sched rr
+	refused 2 '' L "$N" -x list
+
+	# Accepted by the ABI, not by this datapath yet.
+	refused 1 "not supported yet" L "$N" add-service tcp 10.0.0.2:80 mode dr
+	refused 1 "not supported yet" L "$N" add-service tcp 10.0.0.2:80 mode tun
+	refused 1 "not supported yet" L "$N" add-service tcp 10.0.0.2:80 mode tun tunnel gue
+	refused 1 "not supported yet" L "$N" add-service tcp 10.0.0.2:80 mss-clamp auto
+	refused 1 "not supported yet" L "$N" add-service tcp 10.0.0.2:80 mss-clamp 1400
+	refused 1 "not supported yet" L "$N" add-service tcp '[2001:db8::1]:80'
+	refused 1 "not supported yet" L "$N" set-service $svc mode dr
+	refused 1 "not supported yet" L "$N" add-backend $svc '[2001:db8::2]:80'
+
+	# None of it changed anything.
+	ok L "$N" -j list
+	jcheck "[len(j) == 1, j[0]['sched'] == 'rr', j[0]['persist'] == 10,
+		j[0]['mode'] == 'nat',
+		[(b['addr'], b['port'], b['weight']) for b in j[0]['backends']] ==
+		[('10.1.0.1', 80, 4)]]"
+}
+
+# 1,000 services of both protocols, added by restore (one batch), listed
+# back exactly in text and JSON.
+test_many_services() {
+	local i
+
+	for ((i = 0; i < 1000; i++)); do
+		if ((i % 4 == 0)); then p=udp; else p=tcp; fi
+		echo "$p 10.$((i / 250)).$((i % 250)).1:$((1000 + i))"
+	done >"$T/want"
+	sed 's/^/add-service /' "$T/want" >"$T/restore"
+	log "$(wc -l <"$T/restore") lines of restore input, e.g.: $(head -1 "$T/restore")"
+	ok L "$N" restore "$T/restore"
+	ok L "$N" list
+	text_services >"$T/got"
+	same "$T/want" "$T/got" "services listed in text (order: as added)"
+	ok L "$N" -j list
+	$PY - "$T/out" "$T/want" <<'EOF' || fail "JSON listing differs"
+import json, sys
+j = json.load(open(sys.argv[1]))
+want = [l.split() for l in open(sys.argv[2])]
+want = [(p, a.rsplit(":", 1)[0], int(a.rsplit(":", 1)[1])) for p, a in want]
+got = [(s["proto"], s["vip"], s["port"]) for s in j]
+print("# JSON: %d services, %d distinct" % (len(got), len(set(got))))
+if got != want:
+    print("# missing: %s" % sorted(set(want) - set(got))[:5])
+    print("# extra: %s" % sorted(set(got) - set(want))[:5])
+    sys.exit(1)
+if any(s["sched"] != "wlc" or s["backends"] for s in j):
+    sys.exit(1)
+EOF
+	ok L "$N" -j info
+	jcheck "j['services'] == 1000"
+	# A duplicate in the middle of a batch: exit 1, the line named.
+	printf 'add-service tcp 10.200.0.1:80\nadd-service %s\n' \
+		"$(sed -n 500p "$T/want")" >"$T/restore"
+	refused 1 "lbctl: line 2: service $(sed -n 500p "$T/want") already exists" \
+		L "$N" restore "$T/restore"
+	ok L "$N" -j info
+	jcheck "j['services'] == 1001"
+	ok L "$N" del-service $(sed -n 1p "$T/want")
+	ok L "$N" del-service $(sed -n 1000p "$T/want")
+	ok L "$N" del-service tcp 10.200.0.1:80
+	ok L "$N" -j info
+	jcheck "j['services'] == 998"
+}
+
+# One service with 2,000 backends: more than one dump message holds, so
+# lbctl must merge the continuation.
+test_many_backends() {
+	local i
+
+	ok L "$N" add-service tcp 10.0.0.1:443 sched wrr
+	ok L "$N" add-service tcp 10.0.0.2:443
+	for ((i = 0; i < 2000; i++)); do
+		echo "10.$((100 + i / 250)).$((i % 250)).$((1 + i % 7)):$((8000 + i % 3)) $((i % 100))"
+	done >"$T/want"
+	awk '{ print "add-backend tcp 10.0.0.1:443 " $1 " weight " $2 }' \
+		"$T/want" >"$T/restore"
+	ok L "$N" add-backend tcp 10.0.0.2:443 10.9.0.1
+	ok L "$N" restore "$T/restore"
+	RUN_SHOW=4 ok L "$N" list tcp 10.0.0.1:443
+	text_backends >"$T/got"
+	same "$T/want" "$T/got" "2000 backends in text"
+	RUN_SHOW=4 ok L "$N" list
+	text_services >"$T/got"
+	printf '%s\n' "tcp 10.0.0.1:443" "tcp 10.0.0.2:443" >"$T/svcs"
+	same "$T/svcs" "$T/got" "services (the big one must not repeat)"
+	[ "$(text_backends | wc -l)" -eq 2001 ] || fail "backends in list: $(text_backends | wc -l), expected 2001"
+	ok L "$N" -j list
+	$PY - "$T/out" "$T/want" <<'EOF' || fail "JSON listing of 2000 backends differs"
+import json, sys
+j = json.load(open(sys.argv[1]))
+want = []
+for l in open(sys.argv[2]):
+    ap, w = l.split()
+    a, p = ap.rsplit(":", 1)
+    want.append((a, int(p), int(w)))
+print("# JSON: %d services, backends %s" % (len(j), [len(s["backends"]) for s in j]))
+assert len(j) == 2, "services"
+got = [(b["addr"], b["port"], b["weight"]) for b in j[0]["backends"]]
+assert got == want, "backends of the big service differ"
+assert [(b["addr"], b["port"]) for b in j[1]["backends"]] == [("10.9.0.1", 443)]
+EOF
+}
+
+# save prints restore input that rebuilds the same configuration.
+test_save_restore() {
+	ok L "$N" add-service tcp 10.0.0.1:80 sched rr persist 30
+	ok L "$N" add-service udp 10.0.0.1:53
+	ok L "$N" add-backend tcp 10.0.0.1:80 10.1.0.1 weight 3
+	ok L "$N" add-backend tcp 10.0.0.1:80 10.1.0.2:8080 weight 0
+	ok L "$N" add-backend udp 10.0.0.1:53 10.1.0.3
+	ok L "$N" -j list
+	cp "$T/out" "$T/before.json"
+	ok L "$N" save
+	cp "$T/out" "$T/saved"
+	ok L "$N" flush
+	ok L "$N" restore "$T/saved"
+	ok L "$N" -j list
+	same "$T/before.json" "$T/out" "JSON listing before save and after restore"
+	# restore from stdin
+	ok L "$N" flush
+	log "\$ lbctl restore - < saved"
+	ip netns exec "$N" "$LBCTL" restore - <"$T/saved" || fail "restore - failed"
+	ok L "$N" -j list
+	same "$T/before.json" "$T/out" "JSON listing after restore from stdin"
+	# A bad line anywhere: nothing applied.
+	ok L "$N" flush
+	printf 'add-service tcp 10.0.0.5:80\nadd-service tcp 10.0.0.6:80 colour red\n' >"$T/bad"
+	run L "$N" restore "$T/bad"
+	[ "$rc" -eq 2 ] || fail "restore of a bad line: exit $rc, expected 2"
+	grep -q 'line 2' "$T/err" || fail "restore does not name the bad line"
+	ok L "$N" -j list
+	jcheck "j == []"
+}
+
+test_netns_isolation() {
+	local A B
+
+	ns_new A a
+	ns_new B b
+	ok L "$A" add-service tcp 10.0.0.1:80
+	ok L "$A" add-backend tcp 10.0.0.1:80 10.1.0.1
+	ok L "$A" set-timeouts udp 42
+	ok L "$B" list
+	[ ! -s "$T/out" ] || fail "B sees A's services"
+	ok L "$B" -j list
+	jcheck "j == []"
+	ok L "$B" -j info
+	jcheck "[j['services'] == 0, j['timeouts']['udp'] == 300]"
+	refused 1 "lbctl: service tcp 10.0.0.1:80 not found" \
+		L "$B" del-service tcp 10.0.0.1:80
+	# The same service in B is independent of A's.
+	ok L "$B" add-service tcp 10.0.0.1:80 sched rr
+	ok L "$B" flush
+	ok L "$A" -j list
+	jcheck "[len(j) == 1, j[0]['sched'] == 'wlc', len(j[0]['backends']) == 1]"
+	# The initial namespace sees neither.
+	ok "$LBCTL" -j list
+	jcheck "j == []"
+	# A goes away with its service; the module stays and works.
+	ns_del "$A"
+	ok "$LBCTL" info
+	log "\$ ip netns add $A"
+	ip netns add "$A"
+	ok L "$A" -j list
+	jcheck "j == []"
+	ok L "$A" -j info
+	jcheck "[j['services'] == 0, j['timeouts']['udp'] == 300]"
+	ok L "$A" add-service tcp 10.0.0.1:80
+	ok L "$A" -j list
+	jcheck "len(j) == 1"
+	# Many namespaces with services, torn down together.
+	for i in 1 2 3 4 5; do
+		ns_new C "c$i"
+		ok L "$C" add-service tcp 10.0.0.$i:80
+		ok L "$C" add-backend tcp 10.0.0.$i:80 10.1.0.$i
+	done
+	for i in 1 2 3 4 5; do
+		ns_del "$NS_PREFIX-c$i"
+	done
+	ok L "$A" -j list
+	jcheck "len(j) == 1"
+}
+
+test_permissions() {
+	local nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+
+	if ! command -v setpriv >/dev/null || ! command -v unshare >/dev/null; then
+		log "setpriv or unshare missing"
+		return 4
+	fi
+	ok L "$N" add-service tcp 10.0.0.1:80
+
+	# An unprivileged uid in a namespace of the initial user namespace.
+	refused 1 "operation not permitted" ip netns exec "$N" $nobody "$LBCTL" list
+	refused 1 "operation not permitted" ip netns exec "$N" $nobody "$LBCTL" info
+	refused 1 "operation not permitted" ip netns exec "$N" $nobody "$LBCTL" \
+		add-service tcp 10.0.0.2:80
+	refused 1 "operation not permitted" ip netns exec "$N" $nobody "$LBCTL" \
+		del-service tcp 10.0.0.1:80
+	refused 1 "operation not permitted" ip netns exec "$N" $nobody "$LBCTL" flush
+	# Root of a new user namespace is no one over a network namespace
+	# that the initial user namespace owns.
+	refused 1 "operation not permitted" ip netns exec "$N" unshare -U -r \
+		"$LBCTL" list
+	refused 1 "operation not permitted" ip netns exec "$N" unshare -U -r \
+		"$LBCTL" add-service tcp 10.0.0.2:80
+	refused 1 "operation not permitted" ip netns exec "$N" unshare -U \
+		"$LBCTL" flush
+	ok L "$N" -j list
+	jcheck "[len(j) == 1, j[0]['vip'] == '10.0.0.1']"
+
+	# ... but it owns a network namespace it creates: there it may.
+	ok unshare -U -r -n sh -c "$LBCTL add-service tcp 10.0.0.3:80 sched rr &&
+		$LBCTL add-backend tcp 10.0.0.3:80 10.1.0.3 &&
+		$LBCTL -j list"
+	jcheck "[len(j) == 1, j[0]['vip'] == '10.0.0.3', j[0]['sched'] == 'rr',
+		len(j[0]['backends']) == 1]"
+	# And so may an unprivileged uid that made its own user namespace.
+	ok $nobody unshare -U -r -n sh -c "$LBCTL add-service udp 10.0.0.4:53 &&
+		$LBCTL -j list"
+	jcheck "[len(j) == 1, j[0]['proto'] == 'udp']"
+	# Neither leaked into the namespaces they came from.
+	ok L "$N" -j list
+	jcheck "[len(j) == 1, j[0]['vip'] == '10.0.0.1']"
+	ok "$LBCTL" -j list
+	jcheck "j == []"
+}
+
+test_timeouts_info() {
+	local ms mb cm
+
+	ok L "$N" -j info
+	jcheck "j['timeouts'] == {'tcp': 900, 'tcpfin': 120, 'udp': 300}"
+	ms=$(cat /sys/module/nflb/parameters/max_services)
+	mb=$(cat /sys/module/nflb/parameters/max_backends)
+	cm=$(cat /sys/module/nflb/parameters/conn_max)
+	log "module parameters: max_services $ms max_backends $mb conn_max $cm"
+	jcheck "[j['max_services'] == $ms, j['max_backends'] == $mb,
+		j['conn_max'] == $cm, j['services'] == 0, j['conns'] == 0,
+		set(j['drops']) >= {'malformed', 'no_backend', 'conn_limit',
+				    'no_mem', 'no_conn', 'backend_gone', 'xmit'},
+		all(v == 0 for v in j['drops'].values())]"
+
+	ok L "$N" set-timeouts tcp 100 tcpfin 50 udp 30
+	ok L "$N" info
+	grep -qx 'timeouts  tcp 100s  tcpfin 50s  udp 30s' "$T/out" ||
+		fail "info text does not show the new timeouts"
+	grep -qx "services 0 of $ms  max backends per service $mb" "$T/out" ||
+		fail "info text does not show the service limits"
+	grep -qx "conns 0 of $cm" "$T/out" || fail "info text does not show conn_max"
+	ok L "$N" -j info
+	jcheck "j['timeouts'] == {'tcp': 100, 'tcpfin': 50, 'udp': 30}"
+	ok L "$N" set-timeouts udp 7
+	ok L "$N" -j info
+	jcheck "j['timeouts'] == {'tcp': 100, 'tcpfin': 50, 'udp': 7}"
+
+	refused 1 "out of range" L "$N" set-timeouts udp 0
+	refused 1 "out of range" L "$N" set-timeouts tcp 2678401
+	refused 1 "not a number" L "$N" set-timeouts tcp 1m
+	refused 2 "" L "$N" set-timeouts
+	refused 2 'unknown option "sctp"' L "$N" set-timeouts sctp 5
+	refused 2 "missing" L "$N" set-timeouts tcp
+	refused 2 "given twice" L "$N" set-timeouts tcp 5 tcp 6
+	ok L "$N" -j info
+	jcheck "j['timeouts'] == {'tcp': 100, 'tcpfin': 50, 'udp': 7}"
+
+	ok L "$N" add-service tcp 10.0.0.1:80
+	ok L "$N" add-service udp 10.0.0.1:80
+	ok L "$N" -j info
+	jcheck "j['services'] == 2"
+	# Per namespace: the initial one still has the defaults.
+	ok "$LBCTL" -j info
+	jcheck "j['timeouts'] == {'tcp': 900, 'tcpfin': 120, 'udp': 300}"
+}
+
+test_flush() {
+	ok L "$N" flush
+	ok L "$N" add-service tcp 10.0.0.1:80
+	ok L "$N" add-service tcp 10.0.0.2:80
+	ok L "$N" add-service udp 10.0.0.1:53
+	ok L "$N" add-backend tcp 10.0.0.1:80 10.1.0.1
+	ok L "$N" add-backend udp 10.0.0.1:53 10.1.0.1
+	ok L "$N" set-timeouts tcp 77
+	ok L "$N" -j list
+	jcheck "len(j) == 3"
+	ok L "$N" flush
+	ok L "$N" list
+	[ ! -s "$T/out" ] || fail "flush left services"
+	ok L "$N" -j list
+	jcheck "j == []"
+	ok L "$N" -j info
+	jcheck "[j['services'] == 0, j['timeouts']['tcp'] == 77]"
+	refused 2 'unknown option "all"' L "$N" flush all
+	# The same services can be added again.
+	ok L "$N" add-service tcp 10.0.0.1:80
+	ok L "$N" add-backend tcp 10.0.0.1:80 10.1.0.1
+}
+
+test_raw_netlink() {
+	log "\$ ip netns exec $N $PY $selftests_dir/nl_raw.py"
+	rc=0
+	ip netns exec "$N" $PY "$selftests_dir/nl_raw.py" >"$T/raw" 2>&1 || rc=$?
+	sed 's/^/# /' "$T/raw"
+	[ "$rc" -eq 0 ] || fail "nl_raw.py exited $rc"
+	! grep -q '^not ok' "$T/raw" || fail "nl_raw.py reported failures"
+	grep -q '^ok ' "$T/raw" || fail "nl_raw.py ran no test"
+	ok L "$N" add-service tcp 10.0.0.1:80
+	ok L "$N" -j list
+	jcheck "len(j) == 1"
+}
+
+test_rmmod_configured() {
+	local M
+
+	ns_new M m
+	ok "$LBCTL" add-service tcp 10.0.0.1:80
+	ok "$LBCTL" add-backend tcp 10.0.0.1:80 10.1.0.1
+	ok "$LBCTL" set-timeouts udp 11
+	ok L "$N" add-service udp 10.0.0.1:53
+	ok L "$N" add-backend udp 10.0.0.1:53 10.1.0.1
+	for i in $(seq 1 20); do echo "add-service tcp 10.0.1.$i:80"; \
+		echo "add-backend tcp 10.0.1.$i:80 10.1.1.$i"; done >"$T/restore"
+	ok L "$M" restore "$T/restore"
+	[ "$(cat /sys/module/nflb/refcnt)" = 0 ] ||
+		fail "refcnt $(cat /sys/module/nflb/refcnt) with nothing open"
+	ok rmmod nflb
+	! grep -q '^nflb ' /proc/modules || fail "nflb still loaded"
+	refused 1 "not loaded" "$LBCTL" list
+	ok modprobe nflb
+	for ns in "" "$N" "$M"; do
+		if [ -n "$ns" ]; then
+			ok L "$ns" -j list
+		else
+			ok "$LBCTL" -j list
+		fi
+		jcheck "j == []"
+	done
+	ok "$LBCTL" -j info
+	jcheck "[j['services'] == 0, j['timeouts']['udp'] == 300]"
+	# And it works again.
+	ok L "$M" add-service tcp 10.0.0.1:80
+	ok L "$M" -j list
+	jcheck "len(j) == 1"
+	ok "$LBCTL" flush
+}
+
+test_leak_check() {
+	local ns
+
+	if [ -s "$NS_LIST" ]; then
+		while read -r ns; do
+			[ ! -e "/run/netns/$ns" ] || fail "namespace $ns left behind"
+		done <"$NS_LIST"
+	fi
+	log "namespaces now: $(ip netns list | tr '\n' ' ')"
+	! ip netns list | grep -q "^$NS_PREFIX" || fail "namespaces left behind"
+	ok "$LBCTL" -j list
+	jcheck "j == []"
+	[ "$(cat /sys/module/nflb/refcnt)" = 0 ] ||
+		fail "nflb refcnt $(cat /sys/module/nflb/refcnt), expected 0"
+	ok rmmod nflb
+	! grep -q '^nflb ' /proc/modules || fail "nflb still loaded"
+}
+
+# --- Main --------------------------------------------------------------------
+
+main() {
+	local i=0 name only=${1:-} start
+
+	echo "TAP version 13"
+	if [ "$(id -u)" != 0 ]; then
+		echo "1..0 # SKIP control.sh must run as root (selftests/vm-run)"
+		return 4
+	fi
+	for cmd in ip "$PY" modprobe rmmod; do
+		if ! command -v "$cmd" >/dev/null; then
+			echo "1..0 # SKIP $cmd is missing"
+			return 4
+		fi
+	done
+	if ! modinfo nflb >/dev/null 2>&1; then
+		echo "1..0 # SKIP the nflb module is not installed (run under selftests/vm-run)"
+		return 4
+	fi
+	if [ -n "$only" ]; then
+		# control.sh NAME...: only those tests (module_loads first).
+		TESTS=(module_loads "$@")
+	fi
+	echo "1..${#TESTS[@]}"
+	start=$SECONDS
+	for name in "${TESTS[@]}"; do
+		i=$((i + 1))
+		run_one "$i" "$name"
+	done
+	log "$n_pass passed, $n_fail failed, $n_skip skipped in $((SECONDS - start)) s"
+	[ "$n_fail" -eq 0 ] || return 1
+	[ "$n_pass" -gt 0 ] || return 4
+	return 0
+}
+
+main "$@"
+exit $?

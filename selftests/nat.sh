@@ -1,0 +1,439 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# NAT datapath tests (issue 3).  Run in the VM: selftests/vm-run -- selftests/nat.sh
+#
+#                       +--------------------------------------------+
+#  +--------------+     | director (lb-*)   ip_forward=1             |
+#  | client (cl-*)|     |   VIP 10.0.0.100 (a route, not an address; |
+#  | 10.0.1.2..5  c0---d0 10.0.1.1          round 2: also on lo)     |
+#  | via 10.0.1.1 |     |   br0 10.0.2.1                             |
+#  +--------------+     +---p1--------------p2--------------p3-------+
+#                           |               |               |
+#                      +----e0----+    +----e0----+    +----e0----+
+#                      | b1-*     |    | b2-*     |    | b3-*     |
+#                      |10.0.2.11 |    |10.0.2.12 |    |10.0.2.13 |
+#                      +----------+    +----------+    +----------+
+#   backends: default route via 10.0.2.1; nat-tool.py serve NAME on tcp and
+#   udp 8080, answering with their own name.
+#   services: tcp 10.0.0.100:80 and udp 10.0.0.100:53 -> backends :8080
+#
+# The whole list runs twice: without nf_conntrack, then with it loaded and
+# in use in the director (an INVALID-drop rule, as firewalls have), which
+# also puts the VIP on the director's lo.  KTAP output; exit 0 pass, 1 fail,
+# 4 skip.
+
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+tool="$here/nat-tool.py"
+suffix=$(printf %04x $RANDOM$RANDOM | tail -c 6)
+CL=cl-$suffix LB=lb-$suffix
+BES=(b1-$suffix b2-$suffix b3-$suffix)
+VIP=10.0.0.100
+TSVC="tcp $VIP:80"
+USVC="udp $VIP:53"
+tmp=$(mktemp -d)
+pids=()
+testnum=0
+failed=0
+
+log() { echo "# $*"; }
+# Every command that changes or probes state is logged before it runs.
+# (on stderr, so that $(run ...) captures only the command's output).
+run() { echo "# \$ $*" >&2; "$@"; }
+ncl() { ip netns exec "$CL" "$@"; }
+nlb() { ip netns exec "$LB" "$@"; }
+lbctl() { echo "# \$ lbctl $*" >&2; ip netns exec "$LB" lbctl "$@"; }
+
+ok() {
+	testnum=$((testnum + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $testnum $2"
+	else
+		echo "not ok $testnum $2"
+		failed=$((failed + 1))
+	fi
+}
+
+# slowwait SECONDS CMD...: poll CMD every 0.2 s until it succeeds.
+slowwait() {
+	local end=$((SECONDS + $1))
+
+	shift
+	until "$@"; do
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.2
+	done
+}
+
+cleanup() {
+	local p ns
+
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for ns in "$CL" "$LB" "${BES[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# json EXPR < JSON: evaluate a Python expression over the parsed input "j".
+json() {
+	python3 -c 'import json, sys; j = json.load(sys.stdin); r = eval(sys.argv[1]); print(json.dumps(r) if isinstance(r, (dict, list)) else r)' "$1"
+}
+
+# Skip when the environment cannot run us.
+for cmd in ip python3 ethtool sha256sum; do
+	if ! command -v $cmd >/dev/null; then
+		echo "TAP version 13"; echo "1..0 # SKIP $cmd missing"; exit 4
+	fi
+done
+if ! modprobe -n nflb 2>/dev/null; then
+	echo "TAP version 13"; echo "1..0 # SKIP nflb.ko not installed (run in selftests/vm-run)"; exit 4
+fi
+
+setup_topology() {
+	local i ns
+
+	for ns in "$CL" "$LB" "${BES[@]}"; do
+		run ip netns add "$ns" || return 1
+		ip -n "$ns" link set lo up
+	done
+	run ip link add c0 netns "$CL" type veth peer name d0 netns "$LB"
+	for i in 2 3 4 5; do ip -n "$CL" addr add 10.0.1.$i/24 dev c0; done
+	ip -n "$CL" link set c0 up
+	ip -n "$CL" route add default via 10.0.1.1
+	ip -n "$LB" addr add 10.0.1.1/24 dev d0
+	ip -n "$LB" link set d0 up
+	ip -n "$LB" link add br0 type bridge
+	ip -n "$LB" addr add 10.0.2.1/24 dev br0
+	ip -n "$LB" link set br0 up
+	for i in 1 2 3; do
+		ns=${BES[$((i - 1))]}
+		run ip link add e0 netns "$ns" type veth peer name p$i netns "$LB"
+		ip -n "$LB" link set p$i master br0 up
+		ip -n "$ns" addr add 10.0.2.1$i/24 dev e0
+		ip -n "$ns" link set e0 up
+		ip -n "$ns" route add default via 10.0.2.1
+		ip netns exec "$ns" "$tool" serve b$i --tcp 8080 --udp 8080 &
+		pids+=($!)
+	done
+	run nlb sysctl -qw net.ipv4.ip_forward=1
+	# The client reuses ports at once in the TIME_WAIT test.
+	ncl sysctl -qw net.ipv4.tcp_tw_reuse=1
+	for ns in "${BES[@]}"; do
+		slowwait 60 listening "$ns" || return 1
+	done
+}
+
+listening() {	# listening NS: the backend's server is up
+	ip netns exec "$1" ss -Hltn 'sport = :8080' | grep -q . &&
+		ip netns exec "$1" ss -Hlun 'sport = :8080' | grep -q .
+}
+
+# config SCHED [W1 W2 W3]: both services afresh, backends with weights.
+config() {
+	local sched=$1 w i
+
+	shift
+	lbctl flush || return 1
+	lbctl add-service $TSVC sched "$sched" || return 1
+	lbctl add-service $USVC sched "$sched" || return 1
+	for i in 1 2 3; do
+		w=${1:-1}
+		shift 2>/dev/null
+		lbctl add-backend $TSVC 10.0.2.1$i:8080 weight "$w" || return 1
+		lbctl add-backend $USVC 10.0.2.1$i:8080 weight "$w" || return 1
+	done
+}
+
+drops() {	# drops REASON: the drop counter from lbctl -j info
+	nlb lbctl -j info | json "j['drops']['$1']"
+}
+
+conns_of() {	# conns_of JSON-FILTER: number of matching entries
+	nlb lbctl -j conns | json "len([c for c in j if $1])"
+}
+
+no_conns_of() {	# no_conns_of JSON-FILTER: true when none matches
+	[ "$(conns_of "$1")" = 0 ]
+}
+
+# --- the tests ---------------------------------------------------------
+
+t_cmp() {
+	config rr &&
+	run head -c 1000000 /dev/urandom >"$tmp/in" &&
+	run ncl "$tool" echo $VIP 80 "$tmp/in" "$tmp/out" &&
+	run cmp "$tmp/in" "$tmp/out"
+}
+
+# shares SCHED W1 W2 W3 COUNT LO1 HI1 LO2 HI2 LO3 HI3
+shares() {
+	local r
+
+	config "$1" "$2" "$3" "$4" || return 1
+	r=$(run ncl "$tool" names $VIP 80 "$5") || return 1
+	log "answers: $r"
+	echo "$r" | json "all($6 <= j.get('b1', 0) <= $7 and $8 <= j.get('b2', 0) <= $9 and ${10} <= j.get('b3', 0) <= ${11} for _ in [0])" |
+		grep -qx True
+}
+
+t_rr() { shares rr 1 1 1 300 90 110 90 110 90 110; }
+# 1:2:3 of 120 is 20/40/60; +-5 points is +-6 connections.
+t_wrr() { shares wrr 1 2 3 120 14 26 34 46 54 66; }
+
+t_sh() {
+	local r
+
+	config sh || return 1
+	r=$(run ncl "$tool" names $VIP 80 40 --by-src \
+		--src 10.0.1.2,10.0.1.3,10.0.1.4,10.0.1.5) || return 1
+	log "per source: $r"
+	# Every source saw exactly one backend, ten times.
+	echo "$r" | json "len(j) == 4 and all(list(v.values()) == [10] and 'fail' not in v for v in j.values())" |
+		grep -qx True
+}
+
+# lc/wlc: b1 and b2 hold two long connections each, then b3 joins: the
+# next long connections all go to b3, the least loaded.
+least() {
+	local sched=$1 w3=$2 n=$3 r
+
+	lbctl flush && lbctl add-service $TSVC sched "$sched" &&
+	lbctl add-backend $TSVC 10.0.2.11:8080 &&
+	lbctl add-backend $TSVC 10.0.2.12:8080 || return 1
+	r=$(run ncl "$tool" hold $VIP 80 4 --new "$n" --new-hold \
+		--then "ip netns exec $LB lbctl add-backend $TSVC 10.0.2.13:8080 weight $w3") ||
+		return 1
+	log "result: $r"
+	echo "$r" | json "sorted(j['held']) == ['b1', 'b1', 'b2', 'b2'] and all(j['alive']) and j['new'] == {'b3': $n}" |
+		grep -qx True
+}
+t_lc() { least lc 1 2; }
+# b3 with weight 2: four new connections before it reaches b1's 2/1.
+t_wlc() { least wlc 2 4; }
+
+big() {
+	local gro=$1 dev
+
+	for dev in d0 p1 p2 p3; do
+		run nlb ethtool -K $dev gro "$gro" >/dev/null || return 1
+	done
+	run ncl ethtool -K c0 gro "$gro" >/dev/null
+	config rr || return 1
+	[ -s "$tmp/big" ] || run head -c 20000000 /dev/urandom >"$tmp/big"
+	rm -f "$tmp/big.out"
+	run ncl "$tool" echo $VIP 80 "$tmp/big" "$tmp/big.out" || return 1
+	a=$(sha256sum <"$tmp/big") b=$(sha256sum <"$tmp/big.out")
+	log "sent ${a%% *}"
+	log "got  ${b%% *}"
+	[ "$a" = "$b" ]
+}
+t_big_gro_on() { big on; }
+t_big_gro_off() { big off; }
+
+t_udp() {
+	local r
+
+	config rr || return 1
+	r=$(run ncl "$tool" udp $VIP 53 64 --count 6) || return 1
+	log "answers: $(echo $r)"
+	# One flow (one source port): one backend for all six.
+	[ "$(echo "$r" | sort -u | wc -l)" = 1 ] || return 1
+	r=$(run ncl "$tool" udp $VIP 53 4000) || return 1
+	log "4000-byte datagram answered whole by $r"
+}
+
+t_drain_tcp() {
+	local r
+
+	config rr || return 1
+	r=$(run ncl "$tool" hold $VIP 80 3 --new 6 \
+		--then "ip netns exec $LB lbctl set-backend $TSVC 10.0.2.11:8080 weight 0") ||
+		return 1
+	log "result: $r"
+	echo "$r" | json "sorted(j['held']) == ['b1', 'b2', 'b3'] and j['alive'] == [True] * 3 and j['new'] == {'b2': 3, 'b3': 3}" |
+		grep -qx True
+}
+
+t_drain_udp() {
+	local r
+
+	config rr || return 1
+	r=$(run ncl "$tool" udpflows $VIP 53 41001,41002,41003 --new 6 \
+		--then "ip netns exec $LB lbctl set-backend $USVC 10.0.2.11:8080 weight 0") ||
+		return 1
+	log "result: $r"
+	echo "$r" | json "sorted(j['before']) == ['b1', 'b2', 'b3'] and j['after'] == j['before'] and j['new'] == {'b2': 3, 'b3': 3}" |
+		grep -qx True
+}
+
+t_del_backend() {
+	local r gone0 gone1
+
+	config rr || return 1
+	gone0=$(($(drops backend_gone) + $(drops no_conn)))
+	r=$(run ncl "$tool" hold $VIP 80 3 \
+		--then "ip netns exec $LB lbctl del-backend $TSVC 10.0.2.11:8080") ||
+		return 1
+	log "result: $r"
+	# b1's connection is reset (not left to time out), the others live.
+	echo "$r" | json "[a for n, a in zip(j['held'], j['alive'])] == [n != 'b1' for n in j['held']] and j['ping_time'] < 1.5" |
+		grep -qx True || return 1
+	# Counted as backend_gone, or as no_conn once the collector (kicked
+	# by the deletion) has unlinked the entry: either way reset.
+	gone1=$(($(drops backend_gone) + $(drops no_conn)))
+	log "backend_gone + no_conn drops: $gone0 -> $gone1"
+	[ "$gone1" -gt "$gone0" ] || return 1
+	run slowwait 5 no_conns_of "c['backend'] == '10.0.2.11'"
+}
+
+t_reuse() {
+	local r dt
+
+	config rr || return 1
+	r=$(run ncl "$tool" reuse $VIP 80 40123) || return 1
+	log "second connect from port 40123: $r (seconds, backend)"
+	dt=${r%% *}
+	python3 -c "import sys; sys.exit(not float('$dt') < 0.5)"
+}
+
+t_timeout_udp() {
+	local n
+
+	config rr && lbctl set-timeouts udp 2 || return 1
+	run ncl "$tool" udp $VIP 53 10 --sport 42001 >/dev/null || return 1
+	n=$(conns_of "c['client_port'] == 42001")
+	log "entries for port 42001 after the datagram: $n"
+	[ "$n" = 1 ] || return 1
+	local t0=$SECONDS
+	run slowwait 8 no_conns_of "c['client_port'] == 42001"
+	local rc=$?
+	log "gone after $((SECONDS - t0)) s"
+	lbctl set-timeouts udp 300
+	return $rc
+}
+
+# An established connection idle past "tcp" is gone: its next packet is
+# refused with a reset, counted as no_conn.
+t_timeout_tcp() {
+	local r nc0
+
+	config rr && lbctl set-timeouts tcp 2 || return 1
+	nc0=$(drops no_conn)
+	r=$(run ncl "$tool" hold $VIP 80 1 --then "sleep 5") || return 1
+	lbctl set-timeouts tcp 900
+	log "result: $r"
+	echo "$r" | json "j['alive'] == [False]" | grep -qx True &&
+	[ "$(drops no_conn)" -gt "$nc0" ]
+}
+
+# Exact counters over one UDP flow: 10 datagrams of 100 bytes each way
+# (answers carry "bN " in front: 3 bytes more).
+t_counters() {
+	local r
+
+	config rr || return 1
+	run ncl "$tool" udp $VIP 53 100 --count 10 >/dev/null || return 1
+	r=$(nlb lbctl -j list | json "[s['stats'] for s in j if s['proto'] == 'udp'][0]")
+	log "udp service stats: $r"
+	echo "$r" | json "j == {'conns': 1, 'pkts_in': 10, 'bytes_in': 1280, 'pkts_out': 10, 'bytes_out': 1310}" |
+		grep -qx True || return 1
+	r=$(nlb lbctl -j list | json "[b['stats']['conns'] for s in j if s['proto'] == 'udp' for b in s['backends']]")
+	log "udp backend conns: $r"
+	[ "$(echo "$r" | json "sorted(j)")" = "[0, 0, 1]" ] || return 1
+	# TCP: 9 short connections, 3 per backend, counted once each.
+	run ncl "$tool" names $VIP 80 9 >/dev/null || return 1
+	r=$(nlb lbctl -j list | json "[s for s in j if s['proto'] == 'tcp'][0]")
+	echo "$r" | json "j['stats']['conns'] == 9 and [b['stats']['conns'] for b in j['backends']] == [3, 3, 3] and j['stats']['pkts_in'] >= 9 * 4 and j['stats']['pkts_out'] >= 9 * 3" |
+		grep -qx True
+}
+
+t_persist() {
+	local r
+
+	config rr && lbctl set-service $TSVC persist 30 || return 1
+	r=$(run ncl "$tool" names $VIP 80 12 --by-src --src 10.0.1.2,10.0.1.3,10.0.1.4) ||
+		return 1
+	log "per source: $r"
+	echo "$r" | json "all(list(v.values()) == [4] for v in j.values())" | grep -qx True
+}
+
+# rmmod while connections are being made: clean (the VM runner fails the
+# run on any warning).
+t_rmmod() {
+	local bg
+
+	config rr || return 1
+	ncl "$tool" names $VIP 80 1000 --tries 1 >/dev/null 2>&1 &
+	bg=$!
+	ncl "$tool" udp $VIP 53 100 --count 1000 --timeout 0.2 >/dev/null 2>&1 &
+	sleep 2
+	run rmmod nflb
+	local rc=$?
+	kill $bg $! 2>/dev/null
+	wait $bg $! 2>/dev/null
+	[ $rc = 0 ] && ! lsmod | grep -q '^nflb '
+}
+
+# The table cap: module loaded with conn_max=20.  Flows past the cap are
+# dropped and counted; those admitted keep working; the kernel is fine.
+t_cap() {
+	local r n
+
+	rmmod nflb 2>/dev/null
+	run modprobe nflb conn_max=20 || return 1
+	config rr || return 1
+	r=$(run ncl "$tool" udpflows $VIP 53 $(seq -s, 43001 43020) --new 10 --timeout 0.5) ||
+		return 1
+	log "result: $r"
+	n=$(drops conn_limit)
+	log "conn_limit drops: $n"
+	echo "$r" | json "'fail' not in j['before'] and j['after'] == j['before'] and j['new'] == {'fail': 10}" |
+		grep -qx True || return 1
+	[ "$n" -ge 10 ] || return 1
+	[ "$(nlb lbctl -j info | json "j['conns']")" = 20 ] || return 1
+	run rmmod nflb
+}
+
+tests=(t_cmp t_rr t_wrr t_sh t_lc t_wlc t_big_gro_on t_big_gro_off t_udp
+	t_drain_tcp t_drain_udp t_del_backend t_reuse t_timeout_udp
+	t_timeout_tcp t_counters t_persist t_rmmod t_cap)
+
+echo "TAP version 13"
+echo "1..$((2 * ${#tests[@]}))"
+if ! setup_topology >"$tmp/setup.log" 2>&1; then
+	sed 's/^/# /' "$tmp/setup.log"
+	echo "Bail out! topology setup failed"
+	exit 1
+fi
+
+for round in plain conntrack; do
+	log "round: $round"
+	rmmod nflb 2>/dev/null
+	if [ $round = conntrack ]; then
+		run modprobe nf_conntrack || { echo "Bail out! no nf_conntrack"; exit 1; }
+		# Conntrack is used in the director, VIP local on lo, and
+		# INVALID dropped: nflb's packets must pass (untracked).
+		run nlb iptables -A FORWARD -m conntrack --ctstate INVALID -j DROP
+		run nlb ip addr add $VIP/32 dev lo
+	else
+		modprobe -r nf_conntrack 2>/dev/null
+		lsmod | grep -q '^nf_conntrack ' && log "nf_conntrack is loaded"
+	fi
+	for t in "${tests[@]}"; do
+		lsmod | grep -q '^nflb ' || run modprobe nflb
+		log "--- $t ($round)"
+		start=$SECONDS
+		$t
+		rc=$?
+		log "$t took $((SECONDS - start)) s"
+		ok $rc "${t#t_} ($round)"
+	done
+done
+
+rmmod nflb 2>/dev/null
+echo "# $((testnum - failed)) passed, $failed failed"
+[ $failed = 0 ]

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Reading every service (or one) with its backends from the kernel into
+ * memory.  Reading everything before printing anything is what lets an
+ * interrupted dump start over without having printed half of it, and lets
+ * list align its columns.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/nflb.h>
+
+#include "lbctl.h"
+#include "nl.h"
+#include "parse.h"
+#include "table.h"
+
+static void *grow(void *p, unsigned int *cap, size_t size)
+{
+	unsigned int n = *cap ? *cap * 2 : 16;
+
+	p = realloc(p, n * size);
+	if (!p) {
+		perror("lbctl: realloc");
+		exit(EXIT_FAIL);
+	}
+	*cap = n;
+	return p;
+}
+
+void table_reset(void *data)
+{
+	struct lb_table *t = data;
+	unsigned int i;
+
+	for (i = 0; i < t->n; i++)
+		free(t->svc[i].be);
+	t->n = 0;
+}
+
+static void get_addr(const struct nlattr *a, uint8_t *addr)
+{
+	if (mnl_attr_get_payload_len(a) == NFLB_ADDR_LEN)
+		memcpy(addr, mnl_attr_get_payload(a), NFLB_ADDR_LEN);
+}
+
+/* Counters are u64; a u32 is taken too, in case a module sends one. */
+static uint64_t get_uint(const struct nlattr *a)
+{
+	switch (mnl_attr_get_payload_len(a)) {
+	case 1:
+		return mnl_attr_get_u8(a);
+	case 2:
+		return mnl_attr_get_u16(a);
+	case 4:
+		return mnl_attr_get_u32(a);
+	case 8:
+		return mnl_attr_get_u64(a);
+	}
+	return 0;
+}
+
+static void parse_stats(const struct nlattr *nest, struct lb_stats *s)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, nest) {
+		switch (mnl_attr_get_type(a)) {
+		case NFLB_STATS_A_CONNS:
+			s->conns = get_uint(a);
+			break;
+		case NFLB_STATS_A_PKTS_IN:
+			s->pkts_in = get_uint(a);
+			break;
+		case NFLB_STATS_A_PKTS_OUT:
+			s->pkts_out = get_uint(a);
+			break;
+		case NFLB_STATS_A_BYTES_IN:
+			s->bytes_in = get_uint(a);
+			break;
+		case NFLB_STATS_A_BYTES_OUT:
+			s->bytes_out = get_uint(a);
+			break;
+		}
+	}
+}
+
+static void parse_backend(const struct nlattr *nest, struct lb_backend *be)
+{
+	const struct nlattr *a;
+
+	memset(be, 0, sizeof(*be));
+	mnl_attr_for_each_nested(a, nest) {
+		switch (mnl_attr_get_type(a)) {
+		case NFLB_BE_A_FAMILY:
+			be->addr.family = get_uint(a);
+			break;
+		case NFLB_BE_A_ADDR:
+			get_addr(a, be->addr.addr);
+			break;
+		case NFLB_BE_A_PORT:
+			be->addr.port = get_uint(a);
+			break;
+		case NFLB_BE_A_WEIGHT:
+			be->weight = get_uint(a);
+			break;
+		case NFLB_BE_A_ACTIVE_CONNS:
+			be->active = get_uint(a);
+			break;
+		case NFLB_BE_A_INACTIVE_CONNS:
+			be->inactive = get_uint(a);
+			break;
+		case NFLB_BE_A_STATS:
+			parse_stats(a, &be->stats);
+			break;
+		}
+	}
+}
+
+static void parse_service_attrs(const struct nlattr *nest, struct lb_svc *s,
+				const struct nlattr **backends)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, nest) {
+		switch (mnl_attr_get_type(a)) {
+		case NFLB_SVC_A_FAMILY:
+			s->id.vip.family = get_uint(a);
+			break;
+		case NFLB_SVC_A_PROTO:
+			s->id.proto = get_uint(a);
+			break;
+		case NFLB_SVC_A_ADDR:
+			get_addr(a, s->id.vip.addr);
+			break;
+		case NFLB_SVC_A_PORT:
+			s->id.vip.port = get_uint(a);
+			break;
+		case NFLB_SVC_A_SCHED:
+			snprintf(s->sched, sizeof(s->sched), "%.*s",
+				 (int)strnlen(mnl_attr_get_payload(a),
+					      mnl_attr_get_payload_len(a)),
+				 (const char *)mnl_attr_get_payload(a));
+			break;
+		case NFLB_SVC_A_MODE:
+			s->mode = get_uint(a);
+			break;
+		case NFLB_SVC_A_TUNNEL:
+			s->tunnel = get_uint(a);
+			break;
+		case NFLB_SVC_A_GUE_PORT:
+			s->gue_port = get_uint(a);
+			break;
+		case NFLB_SVC_A_PERSIST:
+			s->persist = get_uint(a);
+			break;
+		case NFLB_SVC_A_MSS_MODE:
+			s->mss_mode = get_uint(a);
+			break;
+		case NFLB_SVC_A_MSS:
+			s->mss = get_uint(a);
+			break;
+		case NFLB_SVC_A_FLAGS:
+			s->flags = get_uint(a);
+			break;
+		case NFLB_SVC_A_STATS:
+			parse_stats(a, &s->stats);
+			break;
+		case NFLB_SVC_A_NUM_BACKENDS:
+			s->num_backends = get_uint(a);
+			break;
+		case NFLB_SVC_A_BACKENDS:
+			*backends = a;
+			break;
+		}
+	}
+}
+
+static bool same_service(const struct lb_service *a, const struct lb_service *b)
+{
+	return a->proto == b->proto && a->vip.family == b->vip.family &&
+	       a->vip.port == b->vip.port &&
+	       !memcmp(a->vip.addr, b->vip.addr, NFLB_ADDR_LEN);
+}
+
+static int svc_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *top, *backends = NULL, *a;
+	struct lb_table *t = data;
+	struct lb_svc s, *cur;
+
+	mnl_attr_for_each(top, nlh, sizeof(struct genlmsghdr)) {
+		if (mnl_attr_get_type(top) != NFLB_A_SERVICE)
+			continue;
+		memset(&s, 0, sizeof(s));
+		backends = NULL;
+		parse_service_attrs(top, &s, &backends);
+		/* A service too big for one message goes on at the start of
+		 * the next: the same service again, with more backends.
+		 */
+		if (t->n && same_service(&t->svc[t->n - 1].id, &s.id)) {
+			cur = &t->svc[t->n - 1];
+		} else {
+			if (t->n == t->cap)
+				t->svc = grow(t->svc, &t->cap, sizeof(*t->svc));
+			cur = &t->svc[t->n++];
+			*cur = s;
+		}
+		if (!backends)
+			continue;
+		mnl_attr_for_each_nested(a, backends) {
+			if (mnl_attr_get_type(a) != NFLB_A_BACKEND)
+				continue;
+			if (cur->nbe == cur->cap)
+				cur->be = grow(cur->be, &cur->cap, sizeof(*cur->be));
+			parse_backend(a, &cur->be[cur->nbe++]);
+		}
+	}
+	return 0;
+}
+
+int table_read(const struct cmd *c, int argc, char **argv,
+			 struct lb_table *t)
+{
+	char buf[NL_REQ_SIZE] = { 0 };
+	struct lb_service svc;
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+	int err;
+
+	nlh = nl_put(buf, NFLB_CMD_GET_SERVICE);
+	if (!argc) {
+		nl_open();
+		err = nl_dump(nlh, svc_cb, t, table_reset);
+		return err ? nl_perror(err) : 0;
+	}
+
+	err = parse_service(c, &argc, &argv, &svc);
+	if (err)
+		return err;
+	if (argc)
+		return usage(c, "unknown option \"%s\" for %s", argv[0], c->name);
+	/* A dump naming the service, not a single request: its reply is
+	 * one message, which a service with many backends would overflow.
+	 */
+	nest = mnl_attr_nest_start(nlh, NFLB_A_SERVICE);
+	put_service_id(nlh, &svc);
+	mnl_attr_nest_end(nlh, nest);
+	nl_open();
+	err = nl_dump(nlh, svc_cb, t, table_reset);
+	if (err) {
+		name_objects(nlh, nl_errmsg, sizeof(nl_errmsg));
+		return nl_perror(err);
+	}
+	return 0;
+}
+
+const char *name_of(const char *const *names, unsigned int n,
+			   unsigned int i)
+{
+	static char buf[16];
+	unsigned int k;
+
+	for (k = 0; k < n && names[k]; k++)
+		if (k == i)
+			return names[k];
+	snprintf(buf, sizeof(buf), "%u", i);
+	return buf;
+}
