@@ -15,6 +15,7 @@
  * Packets we rewrite are marked untracked: conntrack, if it is loaded,
  * leaves them alone, and nflb needs nothing from it.
  */
+#include <linux/icmp.h>
 #include <linux/ip.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/tcp.h>
@@ -271,6 +272,99 @@ static unsigned int nflb_reply(struct nflb_net *nn, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
+/*
+ * An ICMP error quoting a packet of a connection is translated like that
+ * packet, or its receiver cannot match it to a socket: "port unreachable"
+ * from a backend must reach the client as from the VIP, "fragmentation
+ * needed" about a reply must reach the backend.  The checksums of the
+ * quoted L4 header are left alone: they cover data that is not quoted, and
+ * no receiver checks them.
+ */
+static unsigned int nflb_icmp(struct nflb_net *nn, struct sk_buff *skb)
+{
+	unsigned int thoff = ip_hdrlen(skb), ioff, poff;
+	struct nflb_conn_table *t = nn->conns;
+	struct iphdr *iph, *inner;
+	struct icmphdr *ih;
+	struct nflb_conn *c;
+	__be16 *ports;		/* the quoted source and destination port */
+	bool toward_client;
+
+	if (!pskb_may_pull(skb, thoff + sizeof(*ih)))
+		return NF_ACCEPT;
+	ih = (void *)(skb_network_header(skb) + thoff);
+	if (ih->type != ICMP_DEST_UNREACH && ih->type != ICMP_TIME_EXCEEDED &&
+	    ih->type != ICMP_PARAMETERPROB)
+		return NF_ACCEPT;
+	ioff = thoff + sizeof(*ih);
+	if (!pskb_may_pull(skb, ioff + sizeof(*inner)))
+		return NF_ACCEPT;
+	inner = (void *)(skb_network_header(skb) + ioff);
+	if (inner->ihl < 5 || (inner->frag_off & htons(IP_OFFSET)) ||
+	    (inner->protocol != IPPROTO_TCP && inner->protocol != IPPROTO_UDP))
+		return NF_ACCEPT;
+	poff = ioff + inner->ihl * 4;
+	if (!pskb_may_pull(skb, poff + 2 * sizeof(__be16)))
+		return NF_ACCEPT;
+	inner = (void *)(skb_network_header(skb) + ioff);
+	ports = (void *)(skb_network_header(skb) + poff);
+
+	/* About a request, client -> backend: the error goes to the client. */
+	c = nflb_conn_out_find(t, inner->protocol, inner->daddr, ports[1],
+			       inner->saddr, ports[0]);
+	toward_client = !!c;
+	/* About a reply, VIP -> client: the error goes to the backend. */
+	if (!c)
+		c = nflb_conn_in_find(t, inner->protocol, inner->daddr,
+				      ports[1], inner->saddr, ports[0]);
+	if (!c || nflb_conn_be_gone(c))
+		return NF_ACCEPT;
+
+	if (toward_client && !skb_valid_dst(skb)) {
+		iph = ip_hdr(skb);
+		/* Routed as it came, as replies are (see the top). */
+		if (ip_route_input_noref(skb, iph->daddr, iph->saddr,
+					 iph->tos, skb->dev)) {
+			nflb_drop_count(nn, NFLB_DROP_XMIT);
+			return NF_DROP;
+		}
+	}
+	if (skb_ensure_writable(skb, poff + 2 * sizeof(__be16))) {
+		nflb_drop_count(nn, NFLB_DROP_XMIT);
+		return NF_DROP;
+	}
+	iph = ip_hdr(skb);
+	inner = (void *)(skb_network_header(skb) + ioff);
+	ports = (void *)(skb_network_header(skb) + poff);
+	ih = (void *)(skb_network_header(skb) + thoff);
+	if (toward_client) {
+		csum_replace4(&inner->check, inner->daddr, c->vaddr);
+		inner->daddr = c->vaddr;
+		ports[1] = c->vport;
+		/* Sent by the backend itself: it must come from the VIP. */
+		if (iph->saddr == c->baddr) {
+			csum_replace4(&iph->check, iph->saddr, c->vaddr);
+			iph->saddr = c->vaddr;
+		}
+	} else {
+		csum_replace4(&inner->check, inner->saddr, c->baddr);
+		inner->saddr = c->baddr;
+		ports[0] = c->bport;
+		if (iph->daddr == c->vaddr) {
+			csum_replace4(&iph->check, iph->daddr, c->baddr);
+			iph->daddr = c->baddr;
+			if (skb_dst(skb))
+				skb_dst_drop(skb);
+		}
+	}
+	/* Errors are small and rare: sum the message again. */
+	ih->checksum = 0;
+	ih->checksum = csum_fold(skb_checksum(skb, thoff, skb->len - thoff, 0));
+	skb->ip_summed = CHECKSUM_NONE;
+	nflb_untrack(skb);
+	return NF_ACCEPT;
+}
+
 static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
 {
@@ -280,7 +374,8 @@ static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 	struct nflb_conn *c;
 	struct nflb_pkt p;
 
-	if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP)
+	if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP &&
+	    iph->protocol != IPPROTO_ICMP)
 		return NF_ACCEPT;
 	/* A namespace with nothing configured pays two loads. */
 	if (!READ_ONCE(nn->num_services) && !atomic_read(&t->count))
@@ -290,6 +385,8 @@ static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 	 */
 	if (ip_is_fragment(iph) || skb->pkt_type != PACKET_HOST)
 		return NF_ACCEPT;
+	if (iph->protocol == IPPROTO_ICMP)
+		return atomic_read(&t->count) ? nflb_icmp(nn, skb) : NF_ACCEPT;
 	if (unlikely(!nflb_parse(skb, &p))) {
 		nflb_drop_count(nn, NFLB_DROP_MALFORMED);
 		return NF_DROP;

@@ -24,6 +24,7 @@
  * is no table to build.
  */
 #include <linux/atomic.h>
+#include <linux/math.h>
 #include <linux/random.h>
 
 #include "sched.h"
@@ -47,7 +48,7 @@ nflb_lc_scan(struct nflb_sched_state *st, bool weighted)
 	u32 best_w = 0;
 	unsigned int i, k, seen = 0;
 
-	i = get_random_u32_below(st->n);
+	i = reciprocal_scale(get_random_u32(), st->n);
 	for (k = 0; k < st->n && seen < NFLB_LC_SCAN; k++, i++) {
 		struct nflb_backend *be;
 		u64 oh;

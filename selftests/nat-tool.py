@@ -26,6 +26,8 @@ echo ADDR PORT INFILE OUTFILE
 udp ADDR PORT SIZE [--count N] [--sport P] [--timeout S]
     Sends SIZE-byte datagrams and checks each answer carries the payload;
     prints the answering names, one a line.
+refused ADDR PORT
+    Exit 0 if a datagram on a connected UDP socket is refused (ICMP).
 reuse ADDR PORT SPORT
     Connects twice from the same source port (SO_REUSEADDR); the server
     closes the first, so nflb's entry for it is in TIME_WAIT when the second
@@ -288,6 +290,23 @@ def udp(args):
     sys.exit(0 if ok else 1)
 
 
+def refused(args):
+    """Exit 0 if a connected UDP socket gets ECONNREFUSED within 3 s."""
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.connect((args.addr, args.port))
+    u.settimeout(3)
+    try:
+        u.send(b"x")
+        u.recv(100)
+        print("an answer came")
+    except ConnectionRefusedError:
+        print("refused")
+        sys.exit(0)
+    except OSError as e:
+        print("no refusal: %s" % e)
+    sys.exit(1)
+
+
 def reuse(args):
     s = connect(args.addr, args.port, sport=args.sport)
     s.sendall(b"NAME\n")
@@ -346,6 +365,9 @@ def main():
     a.add_argument("--sport", type=int, default=0)
     a.add_argument("--timeout", type=float, default=3)
     a.add_argument("--interval", type=float, default=0)
+    a = sub.add_parser("refused")
+    a.add_argument("addr")
+    a.add_argument("port", type=int)
     a = sub.add_parser("reuse")
     a.add_argument("addr")
     a.add_argument("port", type=int)

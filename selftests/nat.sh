@@ -137,15 +137,20 @@ config() {
 	local sched=$1 w i
 
 	shift
-	lbctl flush || return 1
-	lbctl add-service $TSVC sched "$sched" || return 1
-	lbctl add-service $USVC sched "$sched" || return 1
-	for i in 1 2 3; do
-		w=${1:-1}
-		shift 2>/dev/null
-		lbctl add-backend $TSVC 10.0.2.1$i:8080 weight "$w" || return 1
-		lbctl add-backend $USVC 10.0.2.1$i:8080 weight "$w" || return 1
-	done
+	# One lbctl process (restore) instead of eight: the guest is slow.
+	{
+		echo "flush"
+		echo "add-service $TSVC sched $sched"
+		echo "add-service $USVC sched $sched"
+		for i in 1 2 3; do
+			w=${1:-1}
+			shift 2>/dev/null
+			echo "add-backend $TSVC 10.0.2.1$i:8080 weight $w"
+			echo "add-backend $USVC 10.0.2.1$i:8080 weight $w"
+		done
+	} >"$tmp/config"
+	sed 's/^/# lbctl restore: /' "$tmp/config" >&2
+	nlb lbctl restore "$tmp/config"
 }
 
 drops() {	# drops REASON: the drop counter from lbctl -j info
@@ -367,10 +372,15 @@ t_rmmod() {
 	local bg
 
 	config rr || return 1
-	ncl "$tool" names $VIP 80 1000 --tries 1 >/dev/null 2>&1 &
+	# Not through ncl (a function): $! must be the client itself.
+	ip netns exec "$CL" "$tool" names $VIP 80 100000 >/dev/null 2>&1 &
 	bg=$!
-	ncl "$tool" udp $VIP 53 100 --count 1000 --timeout 0.2 >/dev/null 2>&1 &
-	sleep 2
+	ip netns exec "$CL" "$tool" udp $VIP 53 100 --count 100000 \
+		--timeout 0.2 >/dev/null 2>&1 &
+	pids+=($bg $!)
+	# Traffic is flowing: entries exist.
+	slowwait 20 sh -c "[ \$(ip netns exec $LB lbctl -j info | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"conns\"])') -gt 10 ]" ||
+		log "few entries before rmmod"
 	run rmmod nflb
 	local rc=$?
 	kill $bg $! 2>/dev/null
@@ -386,7 +396,7 @@ t_cap() {
 	rmmod nflb 2>/dev/null
 	run modprobe nflb conn_max=20 || return 1
 	config rr || return 1
-	r=$(run ncl "$tool" udpflows $VIP 53 $(seq -s, 43001 43020) --new 10 --timeout 0.5) ||
+	r=$(run ncl "$tool" udpflows $VIP 53 $(seq -s, 43001 43020) --new 10 --timeout 1) ||
 		return 1
 	log "result: $r"
 	n=$(drops conn_limit)
@@ -398,9 +408,30 @@ t_cap() {
 	run rmmod nflb
 }
 
+# The slab object of an entry: at most 128 bytes (issue 6's target).
+t_entry_size() {
+	local sz
+
+	lsmod | grep -q '^nflb ' || run modprobe nflb
+	sz=$(cat /sys/kernel/slab/nflb_conn/object_size) || return 1
+	log "nflb_conn slab object size: $sz bytes"
+	[ "$sz" -le 128 ]
+}
+
+# A UDP datagram to a backend port nobody listens on: the backend's ICMP
+# port unreachable comes back translated (VIP inside), so the client's
+# connected socket sees ECONNREFUSED at once instead of a timeout.
+t_icmp() {
+	config rr || return 1
+	printf '%s\n' "flush" "add-service $USVC sched rr" \
+		"add-backend $USVC 10.0.2.11:9999" >"$tmp/config"
+	nlb lbctl restore "$tmp/config" || return 1
+	run ncl "$tool" refused $VIP 53
+}
+
 tests=(t_cmp t_rr t_wrr t_sh t_lc t_wlc t_big_gro_on t_big_gro_off t_udp
 	t_drain_tcp t_drain_udp t_del_backend t_reuse t_timeout_udp
-	t_timeout_tcp t_counters t_persist t_rmmod t_cap)
+	t_timeout_tcp t_counters t_persist t_icmp t_rmmod t_cap t_entry_size)
 
 echo "TAP version 13"
 echo "1..$((2 * ${#tests[@]}))"
