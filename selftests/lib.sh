@@ -190,6 +190,7 @@ run_test() {
 		# Traces of the traps themselves would only be noise.
 		trap '{ set +x; } 2>/dev/null; _defer_run' EXIT
 		# Say which command failed and where, then let errexit end it.
+		# shellcheck disable=SC2154 # _rc and _cmd are set by the trap itself
 		trap '{ _rc=$? _cmd=$BASH_COMMAND; set +x; } 2>/dev/null
 			echo "FAILED (status $_rc): $_cmd [${BASH_SOURCE[0]##*/}:$LINENO]"' ERR
 		set -eE

@@ -21,7 +21,7 @@
 # The whole list runs twice: without nf_conntrack, then with it loaded and
 # in use in the director (an INVALID-drop rule, as firewalls have), which
 # also puts the VIP on the director's lo.  KTAP output; exit 0 pass, 1 fail,
-# 4 skip.
+# 4 skip.  Arguments, if any, name the tests to run (e.g. t_reuse).
 
 set -u
 
@@ -353,7 +353,11 @@ t_counters() {
 	run ncl "$tool" names $VIP 80 9 >/dev/null || return 1
 	r=$(nlb lbctl -j list | json "[s for s in j if s['proto'] == 'tcp'][0]")
 	echo "$r" | json "j['stats']['conns'] == 9 and [b['stats']['conns'] for b in j['backends']] == [3, 3, 3] and j['stats']['pkts_in'] >= 9 * 4 and j['stats']['pkts_out'] >= 9 * 3" |
-		grep -qx True
+		grep -qx True || return 1
+	# lbctl conns SERVICE: the nine TCP entries only, not the UDP one.
+	r=$(nlb lbctl -j conns $TSVC | json "sorted(set((c['proto'], c['vip_port']) for c in j)) + [len(j)]")
+	log "conns $TSVC: $r"
+	[ "$r" = '[["tcp", 80], 9]' ]
 }
 
 t_persist() {
@@ -432,6 +436,8 @@ t_icmp() {
 tests=(t_cmp t_rr t_wrr t_sh t_lc t_wlc t_big_gro_on t_big_gro_off t_udp
 	t_drain_tcp t_drain_udp t_del_backend t_reuse t_timeout_udp
 	t_timeout_tcp t_counters t_persist t_icmp t_rmmod t_cap t_entry_size)
+# "selftests/nat.sh t_reuse t_cap" runs only those (in both rounds).
+[ $# -gt 0 ] && tests=("$@")
 
 echo "TAP version 13"
 echo "1..$((2 * ${#tests[@]}))"
