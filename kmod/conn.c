@@ -12,6 +12,7 @@
  * configuration path for every backend of a deleted service, and the
  * packet path already refuses entries of a dead backend meanwhile.
  */
+#include <kunit/visibility.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/tcp.h>
@@ -66,6 +67,7 @@ unsigned long nflb_conn_timeout(const struct nflb_net *nn, unsigned int state,
 		return NFLB_TO_SYN;
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(nflb_conn_timeout);
 
 /*
  * The next TCP state, from the flags of a packet seen in one direction
@@ -107,6 +109,7 @@ unsigned int nflb_tcp_next_state(unsigned int old, bool reply, bool syn,
 	}
 	return old;
 }
+EXPORT_SYMBOL_IF_KUNIT(nflb_tcp_next_state);
 
 static void nflb_conn_account(struct nflb_conn *c, unsigned int old,
 			      unsigned int new)

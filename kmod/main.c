@@ -91,6 +91,19 @@ static struct pernet_operations nflb_net_ops = {
 	.size = sizeof(struct nflb_net),
 };
 
+/*
+ * Objects are freed from RCU callbacks that run module code, and a
+ * backend's callback drops its service's last reference, which queues the
+ * service's own callback: wait for both generations, then the entries'
+ * cache can go.
+ */
+static void nflb_rcu_drain(void)
+{
+	rcu_barrier();
+	rcu_barrier();
+	nflb_conn_cache_exit();
+}
+
 static int __init nflb_init(void)
 {
 	int err;
@@ -100,8 +113,7 @@ static int __init nflb_init(void)
 		return -EINVAL;
 	}
 
-	/* Module-wide datapath setup (caches) goes here, before pernet. */
-	err = nflb_conn_cache_init();	/* datapath (conn.c) */
+	err = nflb_conn_cache_init();
 	if (err)
 		return err;
 
@@ -117,8 +129,7 @@ static int __init nflb_init(void)
 err_pernet:
 	unregister_pernet_subsys(&nflb_net_ops);
 err_cache:
-	rcu_barrier();
-	nflb_conn_cache_exit();
+	nflb_rcu_drain();
 	return err;
 }
 
@@ -126,9 +137,7 @@ static void __exit nflb_exit(void)
 {
 	nflb_genl_exit();
 	unregister_pernet_subsys(&nflb_net_ops);
-	/* Objects are freed from RCU callbacks that run module code. */
-	rcu_barrier();
-	nflb_conn_cache_exit();	/* datapath (conn.c): after the barrier */
+	nflb_rcu_drain();
 }
 
 module_init(nflb_init);

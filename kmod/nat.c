@@ -6,6 +6,7 @@
  * the pseudo-header sum), CHECKSUM_COMPLETE (skb->csum follows the change)
  * and CHECKSUM_NONE (the full sum is patched) right.
  */
+#include <kunit/visibility.h>
 #include <linux/ip.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
@@ -62,6 +63,7 @@ int nflb_nat_mangle(struct sk_buff *skb, unsigned int thoff, u8 proto,
 	*portp = port;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(nflb_nat_mangle);
 
 /* Tells a TCP client at once that its connection is gone (never in answer
  * to a reset: nf_send_reset() checks that).

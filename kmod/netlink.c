@@ -4,6 +4,7 @@
  * command, dumps that resume where the last message stopped.  The command
  * set and attribute layout are described in include/uapi/linux/nflb.h.
  */
+#include <kunit/visibility.h>
 #include <linux/in.h>
 #include <linux/socket.h>
 #include <net/genetlink.h>
@@ -163,6 +164,7 @@ int nflb_nl_parse_svc_key(const struct nlattr *nest, struct nflb_svc_key *key,
 
 	return nflb_nl_svc_key_tb(nest, tb, key, extack);
 }
+EXPORT_SYMBOL_IF_KUNIT(nflb_nl_parse_svc_key);
 
 /* The service a request names, or an error with extack set. */
 static struct nflb_service *nflb_nl_find_svc(struct nflb_net *nn,

@@ -158,7 +158,19 @@ else
 		"(built in $(cat "$kdir/build-seconds" 2>/dev/null || echo '?') s)"
 fi
 kver=$(cat "$kdir/kernelrelease")
-touch "$kdir/.done"	# last used: lets a cleanup keep the recent builds
+touch "$kdir/.done"	# last used
+
+# A build directory takes about 1 GB: drop builds of other configurations
+# that no run used for a week, and unfinished ones (we hold the lock, so
+# nobody is working on them).
+for old in "$cache"/*/; do
+	old=${old%/}
+	case ${old##*/} in src-*|"$key") continue ;; esac
+	if [ ! -e "$old/.done" ] || [ -n "$(find "$old/.done" -mtime +7)" ]; then
+		msg "removing the unused build $old"
+		rm -rf "$old"
+	fi
+done
 
 # --- nflb.ko and nflb_test.ko ----------------------------------------------------
 
@@ -168,8 +180,7 @@ mod_src=$kdir/nflb
 mkdir -p "$mod_src"
 rsync -a --delete "$repo_dir/kmod" "$repo_dir/include" "$mod_src/"
 cat "$repo_dir/Kbuild" "$kunit_dir/Kbuild.kunit" >"$mod_src/Kbuild.new"
-cmp -s "$mod_src/Kbuild.new" "$mod_src/Kbuild" 2>/dev/null &&
-	rm "$mod_src/Kbuild.new" || mv "$mod_src/Kbuild.new" "$mod_src/Kbuild"
+mv "$mod_src/Kbuild.new" "$mod_src/Kbuild"
 
 msg "building nflb.ko and nflb_test.ko for $kver"
 if ! nice -n 19 make -C "$obj" M="$mod_src" -j"$jobs" W=1 modules \
@@ -180,10 +191,24 @@ fi
 # Warnings are worth seeing even when the build succeeded.
 grep -E 'warning:|error:' "$kdir/modules.log" >&2 || true
 
+# Install and index only what changed: vm-run keys its cached initramfs
+# on modules.dep, which an unneeded depmod would rewrite.
 extra=$kdir/modroot/lib/modules/$kver/extra
-rm -rf "$extra"
 mkdir -p "$extra"
-cp "$mod_src"/*.ko "$extra/"
-depmod -b "$kdir/modroot" "$kver" || die "depmod failed"
+shopt -s nullglob
+changed=0
+for ko in "$mod_src"/*.ko; do
+	cmp -s "$ko" "$extra/${ko##*/}" && continue
+	cp "$ko" "$extra/"
+	changed=1
+done
+for ko in "$extra"/*.ko; do
+	[ -e "$mod_src/${ko##*/}" ] && continue
+	rm "$ko"
+	changed=1
+done
+if [ "$changed" = 1 ]; then
+	depmod -b "$kdir/modroot" "$kver" || die "depmod failed"
+fi
 
 echo "$kdir/vmlinuz-$kver"

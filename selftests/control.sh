@@ -24,11 +24,13 @@
 set -u
 
 selftests_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$selftests_dir/lib.sh"	# KTAP, defer, ns_create
+
 LBCTL=${LBCTL:-lbctl}
 PY="python3 -S"	# no site: starts faster in the TCG guest
-T=$(mktemp -d /tmp/nflb-control.XXXXXX)
-NS_PREFIX=ctl-$(printf '%06x' $((RANDOM * 32768 + RANDOM)))
-NS_LIST=$T/netns	# every namespace created, for cleanup
+T=${CTL_T:-$NFLB_TEST_TMP}	# scratch, removed at exit by lib.sh
+NS_LIST=$T/netns	# every namespace created, for the leak check
 
 # --- KTAP and logging --------------------------------------------------------
 
@@ -48,9 +50,8 @@ TESTS=(
 	rmmod_configured
 	leak_check
 )
-n_pass=0 n_fail=0 n_skip=0
 
-log() {
+note() {
 	local line
 
 	while IFS= read -r line; do
@@ -59,32 +60,39 @@ log() {
 }
 
 # Shows a file as diagnostics, at most $2 lines of it.
+# Shows a file as diagnostics, at most $2 lines of it; builtins only, as
+# every fork costs in the TCG guest.
 log_file() {
-	local max=${2:-20} n
+	local max=${2:-20} line
+	local -a lines
 
-	n=$(wc -l <"$1")
-	sed -n "1,${max}s/^/#   /p" "$1"
-	[ "$n" -le "$max" ] || printf '#   ... (%d lines)\n' "$n"
+	mapfile -t lines <"$1"
+	for line in "${lines[@]:0:max}"; do
+		printf '#   %s\n' "$line"
+	done
+	[ "${#lines[@]}" -le "$max" ] || printf '#   ... (%d lines)\n' "${#lines[@]}"
 }
 
 fail() {
-	log "FAIL: $*"
+	note "FAIL: $*"
 	return 1
 }
 
 # run CMD...: logs the command, runs it with stdout in $T/out and stderr in
 # $T/err, logs both (briefly) and sets $rc.  Never fails by itself.
 run() {
-	if [ "$1" = L ]; then
-		log "\$ nsenter --net=/run/netns/$2 lbctl ${*:3}"
+	if [ "$1" = L ] && [ "$2" = "${CUR_NS:-}" ]; then
+		note "\$ lbctl ${*:3}    (in $2)"
+	elif [ "$1" = L ]; then
+		note "\$ nsenter --net=/run/netns/$2 lbctl ${*:3}"
 	else
-		log "\$ $*"
+		note "\$ $*"
 	fi
 	rc=0
 	"$@" >"$T/out" 2>"$T/err" || rc=$?
 	log_file "$T/err" 10
 	log_file "$T/out" "${RUN_SHOW:-8}"
-	[ "$rc" -eq 0 ] || log "(exit $rc)"
+	[ "$rc" -eq 0 ] || note "(exit $rc)"
 	return 0
 }
 
@@ -102,7 +110,9 @@ refused() {
 	shift 2
 	run "$@"
 	[ "$rc" -eq "$want" ] || fail "expected exit $want, got $rc: $*" || return 1
-	grep -qF -- "$text" "$T/err" ||
+	local err
+	read -r -d '' err <"$T/err" || true
+	[[ $err == *"$text"* ]] ||
 		fail "expected \"$text\" in stderr of: $*" || return 1
 	[ ! -s "$T/out" ] || fail "a refused command printed on stdout: $*"
 }
@@ -157,7 +167,7 @@ EOF
 }
 
 py_stop() {
-	[ -n "${PY_PID:-}" ] || return 0
+	[ -n "${PY_PID:-}" ] && kill -0 "$PY_PID" 2>/dev/null || return 0
 	echo -n quit >"$T/py.req"
 	wait "$PY_PID"
 }
@@ -166,17 +176,18 @@ py_stop() {
 py_ask() {
 	local answer
 
+	kill -0 "$PY_PID" 2>/dev/null || fail "the python3 helper is gone" || return 1
 	printf '%s\n%s\n%s\n%s' "$1" "$T/out" "$2" "$3" >"$T/py.req"
-	answer=$(cat "$T/py.rsp")
+	read -r -d '' answer <"$T/py.rsp" || true
 	[ "$answer" = ok ] && return 0
-	log "$answer"
+	note "$answer"
 	return 1
 }
 
 # jcheck EXPR: EXPR, a Python expression over j (the JSON in $T/out), must
 # be true, or a list of trues.
 jcheck() {
-	log "assert: $1"
+	note "assert: $1"
 	py_ask eval "" "$1" || fail "JSON assertion failed: $1"
 }
 
@@ -189,56 +200,37 @@ jexec() {
 # same FILE_A FILE_B WHAT: the two files must be equal.
 same() {
 	cmp -s "$1" "$2" && return 0
-	log "FAIL: $3 differ:"
+	note "FAIL: $3 differ:"
 	diff -u "$1" "$2" | head -20 | sed 's/^/#   /'
 	return 1
 }
 
-ktap_result() {	# N NAME RC
-	case $3 in
-	0) echo "ok $1 $2"; n_pass=$((n_pass + 1)) ;;
-	4) echo "ok $1 $2 # SKIP"; n_skip=$((n_skip + 1)) ;;
-	*) echo "not ok $1 $2"; n_fail=$((n_fail + 1)) ;;
-	esac
-}
-
 # --- Namespaces and cleanup -------------------------------------------------
 
-# ns_new VAR SUFFIX: a new network namespace with a random prefix,
-# recorded for cleanup; its name goes to VAR.
+# ns_new VAR NAME: lib.sh's ns_create (random suffix, deleted when the
+# test ends), logged and recorded for the leak check.
 ns_new() {
-	local name=$NS_PREFIX-$2
-
-	log "\$ ip netns add $name"
-	ip netns add "$name" || fail "cannot create netns $name" || return 1
-	echo "$name" >>"$NS_LIST"
-	printf -v "$1" '%s' "$name"
+	ns_create "$1" "$2" || fail "cannot create a namespace" || return 1
+	note "\$ ip netns add ${!1}"
+	echo "${!1}" >>"$NS_LIST"
 }
 
 ns_del() {
-	log "\$ ip netns del $1"
+	note "\$ ip netns del $1"
 	ip netns del "$1"
 }
 
-cleanup() {
-	local ns
-
-	if [ -s "$NS_LIST" ]; then
-		while read -r ns; do
-			[ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null
-		done <"$NS_LIST"
-	fi
-	[ -z "${PY_PID:-}" ] || kill "$PY_PID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-# L NS ARGS...: lbctl in namespace NS (nsenter: cheaper than ip netns exec).
+# L NS ARGS...: lbctl in namespace NS; "init" is the initial one.  A test
+# runs inside its own namespace $N (see run_one), where lbctl runs as is.
 L() {
 	local ns=$1
 
 	shift
-	nsenter --net="/run/netns/$ns" "$LBCTL" "$@"
+	case $ns in
+	"${CUR_NS:-}") "$LBCTL" "$@" ;;
+	init) nsenter --net=/proc/1/ns/net "$LBCTL" "$@" ;;
+	*) nsenter --net="/run/netns/$ns" "$LBCTL" "$@" ;;
+	esac
 }
 
 # Each test runs in a subshell with errexit, in a fresh namespace $N
@@ -247,21 +239,31 @@ L() {
 run_one() {
 	local i=$1 name=$2 status
 
-	log "--- $i $name"
+	local t0=$SECONDS
+
+	note "--- $i $name"
 	(
+		_defer_stack=()
+		trap '_defer_run 2>/dev/null' EXIT
 		set -e
-		if [ "$name" != module_loads ] && [ "$name" != leak_check ]; then
+		if [ "$name" = module_loads ] || [ "$name" = leak_check ]; then
+			"test_$name"
+		else
+			# The test runs in its namespace, saving an nsenter per
+			# lbctl; scratch and python3 helper are shared.
 			ns_new N "$name"
+			CTL_T=$T CTL_N=$N CTL_PY=$PY_PID \
+				nsenter --net="/run/netns/$N" \
+				bash "$selftests_dir/control.sh" --in-netns "$name"
 		fi
-		"test_$name"
 	)
 	status=$?
-	ktap_result "$i" "$name" "$status"
-	if [ -s "$NS_LIST" ]; then
-		while read -r ns; do
-			[ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null
-		done <"$NS_LIST"
-	fi
+	note "$name: $((SECONDS - t0)) s"
+	case $status in
+	0) ktap_pass "$name" ;;
+	4) ktap_skip "$name" "$(cat "$T/skip" 2>/dev/null)" ;;
+	*) ktap_fail "$name" ;;
+	esac
 }
 
 # --- Helpers over lbctl output ----------------------------------------------
@@ -280,13 +282,13 @@ text_backends() {
 
 test_module_loads() {
 	if grep -q '^nflb ' /proc/modules; then
-		log "nflb was loaded before the test; unloading it"
+		note "nflb was loaded before the test; unloading it"
 		ok rmmod nflb
 	fi
 	# Without the module (and with module autoloading out of the way, as
 	# on a host without nflb installed) lbctl says so, and how to load it.
 	modprobe_path=$(cat /proc/sys/kernel/modprobe)
-	log "\$ echo /bin/false >/proc/sys/kernel/modprobe"
+	note "\$ echo /bin/false >/proc/sys/kernel/modprobe"
 	echo /bin/false >/proc/sys/kernel/modprobe
 	run "$LBCTL" list
 	echo "$modprobe_path" >/proc/sys/kernel/modprobe
@@ -301,13 +303,13 @@ test_module_loads() {
 	ok modprobe nflb
 	grep -q '^nflb ' /proc/modules || fail "nflb not in /proc/modules"
 	ok modinfo -F filename nflb
-	log "module file: $(cat "$T/out")"
+	note "module file: $(cat "$T/out")"
 	if command -v genl >/dev/null; then
 		ok genl ctrl get name nflb
 		grep -q 'Name: nflb' "$T/out" || fail "genl does not list family nflb"
 		grep -q 'Version: 0x1' "$T/out" || fail "family nflb is not version 1"
 	else
-		log "no genl (iproute2): family checked through lbctl and nl_raw.py"
+		note "no genl (iproute2): family checked through lbctl and nl_raw.py"
 	fi
 	ok "$LBCTL" -V
 	grep -Eq '^lbctl [0-9][^ ]* \(nflb netlink version 1\)$' "$T/out" ||
@@ -519,7 +521,7 @@ test_many_services() {
 		echo "$p 10.$((i / 250)).$((i % 250)).1:$((1000 + i))"
 	done >"$T/want"
 	sed 's/^/add-service /' "$T/want" >"$T/restore"
-	log "$(wc -l <"$T/restore") lines of restore input, e.g.: $(head -1 "$T/restore")"
+	note "$(wc -l <"$T/restore") lines of restore input, e.g.: $(head -1 "$T/restore")"
 	ok L "$N" restore "$T/restore"
 	ok L "$N" list
 	text_services >"$T/got"
@@ -609,7 +611,7 @@ test_save_restore() {
 	same "$T/before.json" "$T/out" "JSON listing before save and after restore"
 	# restore from stdin
 	ok L "$N" flush
-	log "\$ lbctl restore - < saved"
+	note "\$ lbctl restore - < saved"
 	ip netns exec "$N" "$LBCTL" restore - <"$T/saved" || fail "restore - failed"
 	ok L "$N" -j list
 	same "$T/before.json" "$T/out" "JSON listing after restore from stdin"
@@ -645,13 +647,14 @@ test_netns_isolation() {
 	ok L "$A" -j list
 	jcheck "[len(j) == 1, j[0]['sched'] == 'wlc', len(j[0]['backends']) == 1]"
 	# The initial namespace sees neither.
-	ok "$LBCTL" -j list
+	ok L init -j list
 	jcheck "j == []"
 	# A goes away with its service; the module stays and works.
 	ns_del "$A"
-	ok "$LBCTL" info
-	log "\$ ip netns add $A"
+	ok L init info
+	note "\$ ip netns add $A"
 	ip netns add "$A"
+	defer ip netns del "$A"
 	ok L "$A" -j list
 	jcheck "j == []"
 	ok L "$A" -j info
@@ -666,7 +669,7 @@ test_netns_isolation() {
 		ok L "$C" add-backend tcp 10.0.0.$i:80 10.1.0.$i
 	done
 	for i in 1 2 3 4 5; do
-		ns_del "$NS_PREFIX-c$i"
+		ns_del "$(sed -n "/-c$i-/p" "$NS_LIST")"
 	done
 	ok L "$A" -j list
 	jcheck "len(j) == 1"
@@ -676,7 +679,7 @@ test_permissions() {
 	local nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
 
 	if ! command -v setpriv >/dev/null || ! command -v unshare >/dev/null; then
-		log "setpriv or unshare missing"
+		echo "setpriv or unshare missing" >"$T/skip"
 		return 4
 	fi
 	ok L "$N" add-service tcp 10.0.0.1:80
@@ -713,7 +716,7 @@ test_permissions() {
 	# Neither leaked into the namespaces they came from.
 	ok L "$N" -j list
 	jcheck "[len(j) == 1, j[0]['vip'] == '10.0.0.1']"
-	ok "$LBCTL" -j list
+	ok L init -j list
 	jcheck "j == []"
 }
 
@@ -725,7 +728,7 @@ test_timeouts_info() {
 	ms=$(cat /sys/module/nflb/parameters/max_services)
 	mb=$(cat /sys/module/nflb/parameters/max_backends)
 	cm=$(cat /sys/module/nflb/parameters/conn_max)
-	log "module parameters: max_services $ms max_backends $mb conn_max $cm"
+	note "module parameters: max_services $ms max_backends $mb conn_max $cm"
 	jcheck "[j['max_services'] == $ms, j['max_backends'] == $mb,
 		j['conn_max'] == $cm, j['services'] == 0, j['conns'] == 0,
 		set(j['drops']) >= {'malformed', 'no_backend', 'conn_limit',
@@ -760,7 +763,7 @@ test_timeouts_info() {
 	ok L "$N" -j info
 	jcheck "j['services'] == 2"
 	# Per namespace: the initial one still has the defaults.
-	ok "$LBCTL" -j info
+	ok L init -j info
 	jcheck "j['timeouts'] == {'tcp': 900, 'tcpfin': 120, 'udp': 300}"
 }
 
@@ -788,7 +791,7 @@ test_flush() {
 }
 
 test_raw_netlink() {
-	log "\$ ip netns exec $N $PY $selftests_dir/nl_raw.py"
+	note "\$ ip netns exec $N $PY $selftests_dir/nl_raw.py"
 	rc=0
 	ip netns exec "$N" $PY "$selftests_dir/nl_raw.py" >"$T/raw" 2>&1 || rc=$?
 	sed 's/^/# /' "$T/raw"
@@ -804,9 +807,9 @@ test_rmmod_configured() {
 	local M
 
 	ns_new M m
-	ok "$LBCTL" add-service tcp 10.0.0.1:80
-	ok "$LBCTL" add-backend tcp 10.0.0.1:80 10.1.0.1
-	ok "$LBCTL" set-timeouts udp 11
+	ok L init add-service tcp 10.0.0.1:80
+	ok L init add-backend tcp 10.0.0.1:80 10.1.0.1
+	ok L init set-timeouts udp 11
 	ok L "$N" add-service udp 10.0.0.1:53
 	ok L "$N" add-backend udp 10.0.0.1:53 10.1.0.1
 	for i in $(seq 1 20); do echo "add-service tcp 10.0.1.$i:80"; \
@@ -816,23 +819,19 @@ test_rmmod_configured() {
 		fail "refcnt $(cat /sys/module/nflb/refcnt) with nothing open"
 	ok rmmod nflb
 	! grep -q '^nflb ' /proc/modules || fail "nflb still loaded"
-	refused 1 "not loaded" "$LBCTL" list
+	[ ! -e /sys/module/nflb ] || fail "/sys/module/nflb still there"
 	ok modprobe nflb
-	for ns in "" "$N" "$M"; do
-		if [ -n "$ns" ]; then
-			ok L "$ns" -j list
-		else
-			ok "$LBCTL" -j list
-		fi
+	for ns in init "$N" "$M"; do
+		ok L "$ns" -j list
 		jcheck "j == []"
 	done
-	ok "$LBCTL" -j info
+	ok L init -j info
 	jcheck "[j['services'] == 0, j['timeouts']['udp'] == 300]"
 	# And it works again.
 	ok L "$M" add-service tcp 10.0.0.1:80
 	ok L "$M" -j list
 	jcheck "len(j) == 1"
-	ok "$LBCTL" flush
+	ok L init flush
 }
 
 test_leak_check() {
@@ -843,8 +842,7 @@ test_leak_check() {
 			[ ! -e "/run/netns/$ns" ] || fail "namespace $ns left behind"
 		done <"$NS_LIST"
 	fi
-	log "namespaces now: $(ip netns list | tr '\n' ' ')"
-	! ip netns list | grep -q "^$NS_PREFIX" || fail "namespaces left behind"
+	note "namespaces now: $(ip netns list | tr '\n' ' ')"
 	ok "$LBCTL" -j list
 	jcheck "j == []"
 	[ "$(cat /sys/module/nflb/refcnt)" = 0 ] ||
@@ -856,39 +854,37 @@ test_leak_check() {
 # --- Main --------------------------------------------------------------------
 
 main() {
-	local i=0 name only=${1:-} start
+	local i=0 name only=${1:-}
 
-	echo "TAP version 13"
-	if [ "$(id -u)" != 0 ]; then
-		echo "1..0 # SKIP control.sh must run as root (selftests/vm-run)"
-		return 4
+	if [ "$only" = --in-netns ]; then
+		# One test, inside namespace $CTL_N (started by run_one).
+		N=$CTL_N CUR_NS=$CTL_N PY_PID=$CTL_PY
+		trap '_defer_run 2>/dev/null' EXIT
+		set -e
+		"test_$2"
+		return
 	fi
-	for cmd in ip python3 modprobe rmmod; do
-		if ! command -v "$cmd" >/dev/null; then
-			echo "1..0 # SKIP $cmd is missing"
-			return 4
-		fi
+
+	[ "$(id -u)" = 0 ] ||
+		ktap_skip_all "control.sh must run as root (selftests/vm-run)"
+	for cmd in ip python3 modprobe rmmod nsenter; do
+		command -v "$cmd" >/dev/null || ktap_skip_all "$cmd is missing"
 	done
-	if ! modinfo nflb >/dev/null 2>&1; then
-		echo "1..0 # SKIP the nflb module is not installed (run under selftests/vm-run)"
-		return 4
-	fi
+	modinfo nflb >/dev/null 2>&1 ||
+		ktap_skip_all "the nflb module is not installed (run under selftests/vm-run)"
 	if [ -n "$only" ]; then
 		# control.sh NAME...: only those tests (module_loads first).
 		TESTS=(module_loads "$@")
 	fi
-	echo "1..${#TESTS[@]}"
-	start=$SECONDS
+	ktap_header "${#TESTS[@]}"
 	py_start
+	defer py_stop
 	for name in "${TESTS[@]}"; do
 		i=$((i + 1))
 		run_one "$i" "$name"
 	done
-	py_stop
-	log "$n_pass passed, $n_fail failed, $n_skip skipped in $((SECONDS - start)) s"
-	[ "$n_fail" -eq 0 ] || return 1
-	[ "$n_pass" -gt 0 ] || return 4
-	return 0
+	note "run time: $SECONDS s"
+	ktap_finish
 }
 
 main "$@"
