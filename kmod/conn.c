@@ -47,6 +47,7 @@ unsigned int nflb_conn_count(struct nflb_net *nn)
 {
 	return atomic_read(&nn->conns->count);
 }
+EXPORT_SYMBOL_IF_KUNIT(nflb_conn_count);
 
 unsigned long nflb_conn_timeout(const struct nflb_net *nn, unsigned int state,
 				u8 proto)
@@ -144,6 +145,7 @@ void nflb_conn_set_state(struct nflb_conn *c, unsigned int state)
 	} while (!atomic_try_cmpxchg(&c->state, &old, state));
 	nflb_conn_account(c, old, state);
 }
+EXPORT_SYMBOL_IF_KUNIT(nflb_conn_set_state);
 
 static void nflb_conn_free_rcu(struct rcu_head *head)
 {
@@ -193,6 +195,7 @@ void nflb_conn_kill(struct nflb_conn_table *t, struct nflb_conn *c)
 	__nflb_conn_unlink(t, c);
 	spin_unlock_bh(lock);
 }
+EXPORT_SYMBOL_IF_KUNIT(nflb_conn_kill);
 
 struct nflb_conn *nflb_conn_tmpl_find(struct nflb_conn_table *t, u8 proto,
 				      __be32 caddr, __be32 vaddr, __be16 vport)
@@ -210,6 +213,7 @@ struct nflb_conn *nflb_conn_tmpl_find(struct nflb_conn_table *t, u8 proto,
 	}
 	return NULL;
 }
+EXPORT_SYMBOL_IF_KUNIT(nflb_conn_tmpl_find);
 
 /*
  * Creates and publishes an entry (a template if flags has
@@ -303,6 +307,7 @@ struct nflb_conn *nflb_conn_new(struct nflb_conn_table *t, u8 proto,
 	*created = true;
 	return c;
 }
+EXPORT_SYMBOL_IF_KUNIT(nflb_conn_new);
 
 static bool nflb_conn_reapable(const struct nflb_conn *c)
 {
@@ -404,6 +409,7 @@ int nflb_conn_net_init(struct nflb_net *nn)
 	nn->conns = t;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(nflb_conn_net_init);
 
 /*
  * After the hooks are gone; a packet may still be inside them until a grace
@@ -437,3 +443,4 @@ void nflb_conn_net_exit(struct nflb_net *nn)
 	WARN_ON_ONCE(atomic_read(&t->count));
 	call_rcu(&t->rcu, nflb_conn_table_free_rcu);
 }
+EXPORT_SYMBOL_IF_KUNIT(nflb_conn_net_exit);

@@ -1,18 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests for the connection table's TCP state machine and timeouts
- * (conn.c), suite "nflb_conn_state".
+ * KUnit tests for the connection table (conn.c).
  *
- * nflb_tcp_next_state() is driven with one table row per (state, direction,
- * flags) case worth pinning down, then through whole connections (a
- * handshake and both closes, a reset) the way the packet path feeds it;
- * nflb_conn_timeout() is checked against a namespace whose timeouts the
- * test sets.  No table, no packets: those entry points are pure.
+ * Suite "nflb_conn_state": nflb_tcp_next_state() with one table row per
+ * (state, direction, flags) case worth pinning down, then through whole
+ * connections (a handshake and both closes, a reset) the way the packet
+ * path feeds it; nflb_conn_timeout() against a namespace whose timeouts
+ * the test sets.
+ *
+ * Suite "nflb_conn_table": a real table (nflb_conn_net_init()) holding
+ * entries for a backend of the test's own: insert, lookup both ways,
+ * duplicates, replacement, expiry, templates, the per-backend counts as
+ * states change, and the cap.  The test keeps its own reference on the
+ * backend, so it only ever checks the count the table's entries hold.
  */
 #include <kunit/test.h>
+#include <linux/err.h>
 #include <linux/in.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 
 #include "conn.h"
 
@@ -242,4 +249,299 @@ static struct kunit_suite nflb_conn_state_test_suite = {
 	.test_cases = nflb_conn_state_test_cases,
 };
 
-kunit_test_suite(nflb_conn_state_test_suite);
+/* --- The table ------------------------------------------------------------ */
+
+struct nflb_ct_test {
+	struct nflb_net nn;
+	struct nflb_service svc;
+	struct nflb_backend be;
+};
+
+static const __be32 ct_client = htonl(0xc6336401);	/* 198.51.100.1 */
+static const __be32 ct_vip = htonl(0xcb007101);		/* 203.0.113.1 */
+
+static int nflb_ct_test_init(struct kunit *test)
+{
+	struct nflb_ct_test *t;
+	int err;
+
+	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+	t->nn.timeout[NFLB_TIMEOUT_A_TCP] = 900;
+	t->nn.timeout[NFLB_TIMEOUT_A_TCP_FIN] = 120;
+	t->nn.timeout[NFLB_TIMEOUT_A_UDP] = 300;
+	err = nflb_conn_net_init(&t->nn);
+	if (err)
+		return err;
+	t->svc.family = AF_INET;
+	t->svc.proto = IPPROTO_TCP;
+	t->svc.addr.ip = ct_vip;
+	t->svc.port = htons(80);
+	t->be.svc = &t->svc;
+	t->be.family = AF_INET;
+	t->be.addr.ip = htonl(0x0a000002);		/* 10.0.0.2 */
+	t->be.port = htons(8080);
+	t->be.weight = 1;
+	refcount_set(&t->be.refcnt, 1);			/* the test's own */
+	test->priv = t;
+	return 0;
+}
+
+static void nflb_ct_test_exit(struct kunit *test)
+{
+	struct nflb_ct_test *t = test->priv;
+
+	nflb_conn_net_exit(&t->nn);
+	/* Entries and the table go in RCU callbacks; the backend is ours
+	 * and must not be touched after this test's memory is freed.
+	 */
+	rcu_barrier();
+	KUNIT_EXPECT_EQ(test, refcount_read(&t->be.refcnt), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.active_conns), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.inactive_conns), 0);
+}
+
+/* A new TCP entry from the client's port @cport, or the test ends. */
+static struct nflb_conn *ct_new(struct kunit *test, u16 cport,
+				unsigned int state, unsigned long timeout,
+				struct nflb_conn *old, bool want_created)
+{
+	struct nflb_ct_test *t = test->priv;
+	struct nflb_conn *c;
+	bool created;
+
+	c = nflb_conn_new(t->nn.conns, IPPROTO_TCP, ct_client, htons(cport),
+			  ct_vip, htons(80), &t->be, 0, state, timeout, old,
+			  &created);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(c));
+	KUNIT_EXPECT_EQ(test, created, want_created);
+	return c;
+}
+
+static struct nflb_conn *ct_find_in(struct kunit *test, u16 cport)
+{
+	struct nflb_ct_test *t = test->priv;
+	struct nflb_conn *c;
+
+	/* The test holds no lock: entries it looks up stay linked until it
+	 * kills them, so the pointer outlives the read-side section.
+	 */
+	rcu_read_lock();
+	c = nflb_conn_in_find(t->nn.conns, IPPROTO_TCP, ct_client,
+			      htons(cport), ct_vip, htons(80));
+	rcu_read_unlock();
+	return c;
+}
+
+static struct nflb_conn *ct_find_out(struct kunit *test, u16 cport)
+{
+	struct nflb_ct_test *t = test->priv;
+	struct nflb_conn *c;
+
+	rcu_read_lock();
+	c = nflb_conn_out_find(t->nn.conns, IPPROTO_TCP, t->be.addr.ip,
+			       t->be.port, ct_client, htons(cport));
+	rcu_read_unlock();
+	return c;
+}
+
+static void nflb_ct_insert_lookup_test(struct kunit *test)
+{
+	struct nflb_ct_test *t = test->priv;
+	struct nflb_conn *c;
+
+	c = ct_new(test, 40000, NFLB_CONN_SYN_SENT, 60 * HZ, NULL, true);
+	KUNIT_EXPECT_EQ(test, c->baddr, t->be.addr.ip);
+	KUNIT_EXPECT_EQ(test, c->bport, t->be.port);
+	KUNIT_EXPECT_EQ(test, nflb_conn_count(&t->nn), 1U);
+	KUNIT_EXPECT_EQ(test, refcount_read(&t->be.refcnt), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.inactive_conns), 1);
+
+	/* Requests find it by the "in" tuple, replies by the "out" one. */
+	KUNIT_EXPECT_PTR_EQ(test, ct_find_in(test, 40000), c);
+	KUNIT_EXPECT_PTR_EQ(test, ct_find_out(test, 40000), c);
+	KUNIT_EXPECT_NULL(test, ct_find_in(test, 40001));
+	KUNIT_EXPECT_NULL(test, ct_find_out(test, 40001));
+
+	/* The same tuple again: the live entry, not a second one. */
+	KUNIT_EXPECT_PTR_EQ(test, ct_new(test, 40000, NFLB_CONN_SYN_SENT,
+					 60 * HZ, NULL, false), c);
+	KUNIT_EXPECT_EQ(test, nflb_conn_count(&t->nn), 1U);
+
+	nflb_conn_kill(t->nn.conns, c);
+	KUNIT_EXPECT_NULL(test, ct_find_in(test, 40000));
+	KUNIT_EXPECT_NULL(test, ct_find_out(test, 40000));
+	KUNIT_EXPECT_EQ(test, nflb_conn_count(&t->nn), 0U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.inactive_conns), 0);
+	/* Killing twice is harmless. */
+	nflb_conn_kill(t->nn.conns, c);
+	KUNIT_EXPECT_EQ(test, nflb_conn_count(&t->nn), 0U);
+}
+
+/* The backend's active/inactive counts follow the entry's state. */
+static void nflb_ct_states_test(struct kunit *test)
+{
+	struct nflb_ct_test *t = test->priv;
+	struct nflb_conn *c;
+
+	c = ct_new(test, 40000, NFLB_CONN_SYN_SENT, 60 * HZ, NULL, true);
+	nflb_conn_set_state(c, NFLB_CONN_SYN_RECV);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.inactive_conns), 1);
+	nflb_conn_set_state(c, NFLB_CONN_ESTABLISHED);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.active_conns), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.inactive_conns), 0);
+	nflb_conn_set_state(c, NFLB_CONN_ESTABLISHED);	/* no change */
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.active_conns), 1);
+	nflb_conn_set_state(c, NFLB_CONN_FIN_WAIT);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.active_conns), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.inactive_conns), 1);
+	KUNIT_EXPECT_EQ(test, nflb_conn_state(c), NFLB_CONN_FIN_WAIT);
+
+	/* An established entry that dies gives its count back once. */
+	nflb_conn_set_state(c, NFLB_CONN_ESTABLISHED);
+	nflb_conn_kill(t->nn.conns, c);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.active_conns), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.inactive_conns), 0);
+	/* ...and a dead one changes state no more. */
+	nflb_conn_set_state(c, NFLB_CONN_SYN_SENT);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.inactive_conns), 0);
+}
+
+/* An expired entry is invisible, and a new one takes its tuple. */
+static void nflb_ct_expiry_test(struct kunit *test)
+{
+	struct nflb_ct_test *t = test->priv;
+	struct nflb_conn *c, *c2;
+
+	c = ct_new(test, 40000, NFLB_CONN_ESTABLISHED, 0, NULL, true);
+	KUNIT_EXPECT_TRUE(test, nflb_conn_expired(c));
+	KUNIT_EXPECT_NULL(test, ct_find_in(test, 40000));
+	KUNIT_EXPECT_NULL(test, ct_find_out(test, 40000));
+
+	/* (The collector may have reaped it already: either way one.) */
+	c2 = ct_new(test, 40000, NFLB_CONN_SYN_SENT, 60 * HZ, NULL, true);
+	KUNIT_EXPECT_PTR_NE(test, c2, c);
+	KUNIT_EXPECT_PTR_EQ(test, ct_find_in(test, 40000), c2);
+	KUNIT_EXPECT_EQ(test, nflb_conn_count(&t->nn), 1U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.active_conns), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.inactive_conns), 1);
+}
+
+/* A SYN on a closing entry: the caller names it as @old to replace it. */
+static void nflb_ct_replace_test(struct kunit *test)
+{
+	struct nflb_ct_test *t = test->priv;
+	struct nflb_conn *c, *c2;
+
+	c = ct_new(test, 40000, NFLB_CONN_TIME_WAIT, 10 * HZ, NULL, true);
+	c2 = ct_new(test, 40000, NFLB_CONN_SYN_SENT, 60 * HZ, c, true);
+	KUNIT_EXPECT_PTR_NE(test, c2, c);
+	KUNIT_EXPECT_TRUE(test, atomic_read(&c->state) & NFLB_CONN_DEAD);
+	KUNIT_EXPECT_PTR_EQ(test, ct_find_in(test, 40000), c2);
+	KUNIT_EXPECT_PTR_EQ(test, ct_find_out(test, 40000), c2);
+	KUNIT_EXPECT_EQ(test, nflb_conn_count(&t->nn), 1U);
+}
+
+/* Persistence templates: found by client and service, not as flows. */
+static void nflb_ct_template_test(struct kunit *test)
+{
+	struct nflb_ct_test *t = test->priv;
+	struct nflb_conn *tmpl, *c;
+	bool created;
+
+	tmpl = nflb_conn_new(t->nn.conns, IPPROTO_TCP, ct_client, 0, ct_vip,
+			     htons(80), &t->be, NFLB_CONN_F_TEMPLATE,
+			     NFLB_CONN_NONE, 300 * HZ, NULL, &created);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(tmpl));
+	KUNIT_EXPECT_TRUE(test, created);
+
+	rcu_read_lock();
+	c = nflb_conn_tmpl_find(t->nn.conns, IPPROTO_TCP, ct_client, ct_vip,
+				htons(80));
+	rcu_read_unlock();
+	KUNIT_EXPECT_PTR_EQ(test, c, tmpl);
+	KUNIT_EXPECT_NULL(test, ct_find_in(test, 0));
+	/* Templates hold the backend but count as no connection. */
+	KUNIT_EXPECT_EQ(test, refcount_read(&t->be.refcnt), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.inactive_conns), 0);
+
+	/* A flow on port 0 is not the template. */
+	c = ct_new(test, 0, NFLB_CONN_SYN_SENT, 60 * HZ, NULL, true);
+	KUNIT_EXPECT_PTR_NE(test, c, tmpl);
+	KUNIT_EXPECT_EQ(test, nflb_conn_count(&t->nn), 2U);
+
+	rcu_read_lock();
+	c = nflb_conn_tmpl_find(t->nn.conns, IPPROTO_UDP, ct_client, ct_vip,
+				htons(80));
+	rcu_read_unlock();
+	KUNIT_EXPECT_NULL(test, c);
+}
+
+/*
+ * At nflb_conn_max entries a new one is refused and nothing leaks.  The
+ * cap (a module parameter, 2^20 by default) is far above what a test may
+ * allocate, so the count is raised to just below it instead.
+ */
+static void nflb_ct_cap_test(struct kunit *test)
+{
+	struct nflb_ct_test *t = test->priv;
+	struct nflb_conn_table *ct = t->nn.conns;
+	struct nflb_conn *c;
+	bool created;
+	int fake = 1 << 30;	/* above any sane nflb_conn_max */
+
+	c = ct_new(test, 40000, NFLB_CONN_SYN_SENT, 60 * HZ, NULL, true);
+	atomic_add(fake, &ct->count);
+	c = nflb_conn_new(ct, IPPROTO_TCP, ct_client, htons(40001), ct_vip,
+			  htons(80), &t->be, 0, NFLB_CONN_SYN_SENT, 60 * HZ,
+			  NULL, &created);
+	atomic_sub(fake, &ct->count);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(c), -ENOSPC);
+	KUNIT_EXPECT_FALSE(test, created);
+	KUNIT_EXPECT_EQ(test, nflb_conn_count(&t->nn), 1U);
+	KUNIT_EXPECT_EQ(test, refcount_read(&t->be.refcnt), 2);
+	KUNIT_EXPECT_NULL(test, ct_find_in(test, 40001));
+
+	/* Below the cap again, the same tuple gets in. */
+	ct_new(test, 40001, NFLB_CONN_SYN_SENT, 60 * HZ, NULL, true);
+	KUNIT_EXPECT_EQ(test, nflb_conn_count(&t->nn), 2U);
+}
+
+/* Touching moves the expiry later only by a second or more, earlier always. */
+static void nflb_ct_touch_test(struct kunit *test)
+{
+	struct nflb_conn *c;
+	unsigned long exp;
+
+	c = ct_new(test, 40000, NFLB_CONN_ESTABLISHED, 100 * HZ, NULL, true);
+	exp = READ_ONCE(c->expires);
+	nflb_conn_touch(c, 100 * HZ);		/* less than a second later */
+	KUNIT_EXPECT_TRUE(test, time_before(READ_ONCE(c->expires), exp + HZ));
+	nflb_conn_touch(c, 200 * HZ);
+	KUNIT_EXPECT_TRUE(test, time_after_eq(READ_ONCE(c->expires),
+					      exp + 99 * HZ));
+	nflb_conn_touch(c, 5 * HZ);		/* shorter: always stored */
+	KUNIT_EXPECT_TRUE(test, time_before_eq(READ_ONCE(c->expires),
+					       jiffies + 5 * HZ));
+}
+
+static struct kunit_case nflb_conn_table_test_cases[] = {
+	KUNIT_CASE(nflb_ct_insert_lookup_test),
+	KUNIT_CASE(nflb_ct_states_test),
+	KUNIT_CASE(nflb_ct_expiry_test),
+	KUNIT_CASE(nflb_ct_replace_test),
+	KUNIT_CASE(nflb_ct_template_test),
+	KUNIT_CASE(nflb_ct_cap_test),
+	KUNIT_CASE(nflb_ct_touch_test),
+	{}
+};
+
+static struct kunit_suite nflb_conn_table_test_suite = {
+	.name = "nflb_conn_table",
+	.init = nflb_ct_test_init,
+	.exit = nflb_ct_test_exit,
+	.test_cases = nflb_conn_table_test_cases,
+};
+
+kunit_test_suites(&nflb_conn_state_test_suite, &nflb_conn_table_test_suite);
