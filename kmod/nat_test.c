@@ -116,6 +116,8 @@ static void nflb_nat_test_exit(struct kunit *test)
 {
 	struct nflb_nat_test *t = test->priv;
 
+	if (!t)		/* init failed; KUnit calls exit anyway */
+		return;
 	kfree_skb(t->skb[0]);
 	kfree_skb(t->skb[1]);
 }

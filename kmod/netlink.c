@@ -496,42 +496,55 @@ out:
 	return err;
 }
 
-static int nflb_nl_set_backend(struct sk_buff *skb, struct genl_info *info)
+/* The backend a request names (service and backend), or an error. */
+static struct nflb_backend *nflb_nl_find_be(struct nflb_net *nn,
+					    struct genl_info *info,
+					    struct nlattr **tb)
 {
-	struct nflb_net *nn = nflb_pernet(genl_info_net(info));
 	struct nlattr *stb[NFLB_SVC_A_MAX + 1];
-	struct nlattr *tb[NFLB_BE_A_MAX + 1];
 	struct nflb_service *svc;
 	struct nflb_backend *be;
 	union nf_inet_addr addr;
-	u32 old_weight;
 	__be16 port;
 	u16 family;
 	int err;
 
-	mutex_lock(&nn->lock);
 	svc = nflb_nl_find_svc(nn, info, stb);
-	if (IS_ERR(svc)) {
-		err = PTR_ERR(svc);
-		goto out;
-	}
+	if (IS_ERR(svc))
+		return ERR_CAST(svc);
 	err = nflb_nl_be_key(info, svc, tb, &family, &addr, &port);
 	if (err)
-		goto out;
-	err = nflb_nl_require(tb, NFLB_BE_A_WEIGHT, info->attrs[NFLB_A_BACKEND],
-			      "backend weight missing", info->extack);
-	if (err)
-		goto out;
+		return ERR_PTR(err);
 	be = nflb_be_lookup(svc, family, &addr, port);
 	if (!be) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[NFLB_A_BACKEND],
 				    "backend not found");
-		err = -ENOENT;
+		return ERR_PTR(-ENOENT);
+	}
+	return be;
+}
+
+static int nflb_nl_set_backend(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nflb_net *nn = nflb_pernet(genl_info_net(info));
+	struct nlattr *tb[NFLB_BE_A_MAX + 1];
+	struct nflb_backend *be;
+	u32 old_weight;
+	int err;
+
+	mutex_lock(&nn->lock);
+	be = nflb_nl_find_be(nn, info, tb);
+	if (IS_ERR(be)) {
+		err = PTR_ERR(be);
 		goto out;
 	}
+	err = nflb_nl_require(tb, NFLB_BE_A_WEIGHT, info->attrs[NFLB_A_BACKEND],
+			      "backend weight missing", info->extack);
+	if (err)
+		goto out;
 	old_weight = be->weight;
 	WRITE_ONCE(be->weight, nla_get_u32(tb[NFLB_BE_A_WEIGHT]));
-	err = nflb_sched_rebuild(svc);
+	err = nflb_sched_rebuild(be->svc);
 	if (err) {
 		WRITE_ONCE(be->weight, old_weight);
 		goto out;
@@ -545,33 +558,16 @@ out:
 static int nflb_nl_del_backend(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nflb_net *nn = nflb_pernet(genl_info_net(info));
-	struct nlattr *stb[NFLB_SVC_A_MAX + 1];
 	struct nlattr *tb[NFLB_BE_A_MAX + 1];
-	struct nflb_service *svc;
 	struct nflb_backend *be;
-	union nf_inet_addr addr;
-	__be16 port;
-	u16 family;
-	int err;
+	int err = 0;
 
 	mutex_lock(&nn->lock);
-	svc = nflb_nl_find_svc(nn, info, stb);
-	if (IS_ERR(svc)) {
-		err = PTR_ERR(svc);
-		goto out;
-	}
-	err = nflb_nl_be_key(info, svc, tb, &family, &addr, &port);
-	if (err)
-		goto out;
-	be = nflb_be_lookup(svc, family, &addr, port);
-	if (!be) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[NFLB_A_BACKEND],
-				    "backend not found");
-		err = -ENOENT;
-		goto out;
-	}
-	nflb_be_unlink(svc, be);
-out:
+	be = nflb_nl_find_be(nn, info, tb);
+	if (IS_ERR(be))
+		err = PTR_ERR(be);
+	else
+		nflb_be_unlink(be->svc, be);
 	mutex_unlock(&nn->lock);
 	return err;
 }
