@@ -175,7 +175,8 @@ static struct nflb_service *nflb_nl_find_svc(struct nflb_net *nn,
 	struct nflb_svc_key key;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, NFLB_A_SERVICE))
+	if (nflb_nl_require(info->attrs, NFLB_A_SERVICE, NULL,
+			    "the request names no service", info->extack))
 		return ERR_PTR(-EINVAL);
 	err = nflb_nl_svc_key_tb(info->attrs[NFLB_A_SERVICE], tb, &key,
 				 info->extack);
@@ -278,7 +279,8 @@ static int nflb_nl_new_service(struct sk_buff *skb, struct genl_info *info)
 	struct nflb_svc_key key;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, NFLB_A_SERVICE))
+	if (nflb_nl_require(info->attrs, NFLB_A_SERVICE, NULL,
+			    "the request names no service", info->extack))
 		return -EINVAL;
 	err = nflb_nl_svc_key_tb(info->attrs[NFLB_A_SERVICE], tb, &key,
 				 info->extack);
@@ -412,7 +414,8 @@ static int nflb_nl_be_key(struct genl_info *info, struct nflb_service *svc,
 	struct nlattr *nest = info->attrs[NFLB_A_BACKEND];
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, NFLB_A_BACKEND))
+	if (nflb_nl_require(info->attrs, NFLB_A_BACKEND, NULL,
+			    "the request names no backend", info->extack))
 		return -EINVAL;
 	err = nla_parse_nested(tb, NFLB_BE_A_MAX, nest, nflb_be_policy,
 			       info->extack);
@@ -578,7 +581,8 @@ static int nflb_nl_set_timeouts(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *tb[NFLB_TIMEOUT_A_MAX + 1];
 	int err, i, n = 0;
 
-	if (GENL_REQ_ATTR_CHECK(info, NFLB_A_TIMEOUTS))
+	if (nflb_nl_require(info->attrs, NFLB_A_TIMEOUTS, NULL,
+			    "the request carries no timeouts", info->extack))
 		return -EINVAL;
 	err = nla_parse_nested(tb, NFLB_TIMEOUT_A_MAX,
 			       info->attrs[NFLB_A_TIMEOUTS],
