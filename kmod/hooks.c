@@ -36,6 +36,7 @@ struct nflb_pkt {
 	__be16 sport;
 	__be16 dport;
 	unsigned int thoff;
+	unsigned int hlen;	/* IP and L4 headers */
 	u8 proto;
 	bool syn, ack, fin, rst;
 };
@@ -64,6 +65,7 @@ static __always_inline bool nflb_parse(struct sk_buff *skb, struct nflb_pkt *p)
 		if (th->doff < sizeof(*th) / 4 ||
 		    p->thoff + th->doff * 4 > skb->len)
 			return false;
+		p->hlen = p->thoff + th->doff * 4;
 		p->sport = th->source;
 		p->dport = th->dest;
 		p->syn = th->syn;
@@ -76,6 +78,7 @@ static __always_inline bool nflb_parse(struct sk_buff *skb, struct nflb_pkt *p)
 		if (!pskb_may_pull(skb, p->thoff + sizeof(*uh)))
 			return false;
 		uh = (const void *)(skb_network_header(skb) + p->thoff);
+		p->hlen = p->thoff + sizeof(*uh);
 		p->sport = uh->source;
 		p->dport = uh->dest;
 	}
@@ -85,13 +88,26 @@ static __always_inline bool nflb_parse(struct sk_buff *skb, struct nflb_pkt *p)
 	return true;
 }
 
-static __always_inline void nflb_count(struct nflb_conn *c, bool in,
+/*
+ * A GRO aggregate stands for gso_segs packets on the wire, each with its
+ * own headers: count them as such, so that counters do not depend on
+ * whether the receiving device aggregates.  @len is the IP length before
+ * any rewrite (a rewrite does not change it).
+ */
+static __always_inline void nflb_count(struct nflb_conn *c,
+				       const struct sk_buff *skb,
+				       const struct nflb_pkt *p, bool in,
 				       unsigned int len, bool new_conn)
 {
 	struct nflb_backend *be = c->be;
+	unsigned int pkts = 1;
 
-	nflb_stats_add(be->svc->stats, in, len, new_conn);
-	nflb_stats_add(be->stats, in, len, new_conn);
+	if (skb_is_gso(skb)) {
+		pkts = max_t(unsigned int, skb_shinfo(skb)->gso_segs, 1);
+		len += (pkts - 1) * p->hlen;
+	}
+	nflb_stats_add(be->svc->stats, in, pkts, len, new_conn);
+	nflb_stats_add(be->stats, in, pkts, len, new_conn);
 }
 
 static unsigned int nflb_drop(struct nflb_net *nn, struct sk_buff *skb,
@@ -118,7 +134,7 @@ nflb_forward(struct nflb_net *nn, struct sk_buff *skb,
 	if (unlikely(skb_dst(skb)))
 		skb_dst_drop(skb);
 	nflb_untrack(skb);
-	nflb_count(c, true, len, new_conn);
+	nflb_count(c, skb, p, true, len, new_conn);
 	return NF_ACCEPT;
 }
 
@@ -268,7 +284,7 @@ static unsigned int nflb_reply(struct nflb_net *nn, struct sk_buff *skb,
 				     c->vaddr, c->vport)))
 		return nflb_drop(nn, skb, p, NFLB_DROP_XMIT, false);
 	nflb_untrack(skb);
-	nflb_count(c, false, len, false);
+	nflb_count(c, skb, p, false, len, false);
 	return NF_ACCEPT;
 }
 

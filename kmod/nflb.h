@@ -172,7 +172,8 @@ static inline void nflb_be_hold(struct nflb_backend *be)
 }
 
 static inline void nflb_stats_add(struct nflb_stats_pcpu __percpu *pcpu,
-				  bool in, unsigned int len, bool new_conn)
+				  bool in, unsigned int pkts, unsigned int len,
+				  bool new_conn)
 {
 	struct nflb_stats_pcpu *s = this_cpu_ptr(pcpu);
 
@@ -180,10 +181,10 @@ static inline void nflb_stats_add(struct nflb_stats_pcpu __percpu *pcpu,
 	if (new_conn)
 		s->s.conns++;
 	if (in) {
-		s->s.pkts_in++;
+		s->s.pkts_in += pkts;
 		s->s.bytes_in += len;
 	} else {
-		s->s.pkts_out++;
+		s->s.pkts_out += pkts;
 		s->s.bytes_out += len;
 	}
 	u64_stats_update_end(&s->syncp);

@@ -234,7 +234,17 @@ big() {
 	a=$(sha256sum <"$tmp/big") b=$(sha256sum <"$tmp/big.out")
 	log "sent ${a%% *}"
 	log "got  ${b%% *}"
-	[ "$a" = "$b" ]
+	[ "$a" = "$b" ] || return 1
+	# 20 MB each way in segments of at most 1460 bytes: at least 13,699
+	# packets and 20 MB plus 40 bytes of headers each, whether or not
+	# the director's devices aggregate them (GRO).
+	nlb lbctl -j list >"$tmp/stats.json"
+	json "[j[0]['stats'][k] for k in ('pkts_in', 'bytes_in', 'pkts_out', 'bytes_out')]" \
+		<"$tmp/stats.json" | sed 's/^/# counters: /'
+	json "all(s['pkts_%s' % d] >= 13699 and
+		  s['bytes_%s' % d] >= 20000000 + 40 * s['pkts_%s' % d]
+		  for s in [j[0]['stats']] for d in ('in', 'out'))" <"$tmp/stats.json" |
+		grep -qx True
 }
 t_big_gro_on() { big on; }
 t_big_gro_off() { big off; }

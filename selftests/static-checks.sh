@@ -5,7 +5,8 @@
 #   checkpatch  scripts/checkpatch.pl --strict from Debian's linux-source
 #   sparse      the module built with C=2 (every file checked)
 #   dkms        dkms add + build into a private tree (nothing system-wide)
-# Usage: selftests/static-checks.sh [checkpatch|sparse|dkms]...   (default: all)
+#   install     make install into a DESTDIR: module, module index, lbctl, man page
+# Usage: selftests/static-checks.sh [checkpatch|sparse|dkms|install]... (default: all)
 set -u
 cd "$(dirname "$0")/.." || exit 1
 source selftests/lib.sh
@@ -73,8 +74,20 @@ test_dkms() {
 	modinfo "$tree/nflb/$ver/$KVER/x86_64/module/nflb.ko"* | grep -q "^version: *$ver"
 }
 
+test_install() {
+	local d
+	d=$(mktemp -d)
+	defer rm -rf "$d"
+	make -s install DESTDIR="$d" KVER="$KVER" >/dev/null 2>&1
+	test -f "$d/lib/modules/$KVER/extra/nflb.ko"
+	grep -q '^extra/nflb.ko:' "$d/lib/modules/$KVER/modules.dep"
+	test -x "$d/usr/local/sbin/lbctl"
+	"$d/usr/local/sbin/lbctl" -V | grep -q 0.1.0
+	test -f "$d/usr/local/share/man/man8/lbctl.8"
+}
+
 checks=("$@")
-[ ${#checks[@]} -gt 0 ] || checks=(checkpatch sparse dkms)
+[ ${#checks[@]} -gt 0 ] || checks=(checkpatch sparse dkms install)
 ktap_header ${#checks[@]}
 for c in "${checks[@]}"; do
 	run_test "$c" "test_$c"
