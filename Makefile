@@ -17,7 +17,7 @@ V ?= 0
 export KVER KDIR
 
 .PHONY: all module lbctl install install-module install-tools dkms-install \
-	check demo bench kunit deps clean checkpatch sparse
+	check check-debug demo kunit deps clean checkpatch sparse
 
 all: module lbctl
 
@@ -54,6 +54,14 @@ check:
 
 demo:
 	selftests/demo.sh
+
+# KUnit suites on a debug kernel (KASAN, lockdep, kmemleak) built from
+# Debian's linux-source and cached outside the tree; see kunit/.
+kunit:
+	kunit/run.sh
+
+check-debug:
+	kunit/check-debug.sh
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
