@@ -34,25 +34,6 @@ struct lb_conn {
 	uint32_t expires, flags;
 };
 
-static uint32_t get_uint(const struct nlattr *a)
-{
-	switch (mnl_attr_get_payload_len(a)) {
-	case 1:
-		return mnl_attr_get_u8(a);
-	case 2:
-		return mnl_attr_get_u16(a);
-	case 4:
-		return mnl_attr_get_u32(a);
-	}
-	return 0;
-}
-
-static void get_addr(const struct nlattr *a, struct lb_addr *addr)
-{
-	if (mnl_attr_get_payload_len(a) == NFLB_ADDR_LEN)
-		memcpy(addr->addr, mnl_attr_get_payload(a), NFLB_ADDR_LEN);
-}
-
 static void parse_conn(const struct nlattr *nest, struct lb_conn *c)
 {
 	const struct nlattr *a;
@@ -61,37 +42,37 @@ static void parse_conn(const struct nlattr *nest, struct lb_conn *c)
 	mnl_attr_for_each_nested(a, nest) {
 		switch (mnl_attr_get_type(a)) {
 		case NFLB_CONN_A_FAMILY:
-			c->family = get_uint(a);
+			c->family = nl_attr_uint(a);
 			break;
 		case NFLB_CONN_A_PROTO:
-			c->proto = get_uint(a);
+			c->proto = nl_attr_uint(a);
 			break;
 		case NFLB_CONN_A_CLIENT_ADDR:
-			get_addr(a, &c->client);
+			nl_attr_addr(a, c->client.addr);
 			break;
 		case NFLB_CONN_A_CLIENT_PORT:
-			c->client.port = get_uint(a);
+			c->client.port = nl_attr_uint(a);
 			break;
 		case NFLB_CONN_A_VIP_ADDR:
-			get_addr(a, &c->vip);
+			nl_attr_addr(a, c->vip.addr);
 			break;
 		case NFLB_CONN_A_VIP_PORT:
-			c->vip.port = get_uint(a);
+			c->vip.port = nl_attr_uint(a);
 			break;
 		case NFLB_CONN_A_BE_ADDR:
-			get_addr(a, &c->be);
+			nl_attr_addr(a, c->be.addr);
 			break;
 		case NFLB_CONN_A_BE_PORT:
-			c->be.port = get_uint(a);
+			c->be.port = nl_attr_uint(a);
 			break;
 		case NFLB_CONN_A_STATE:
-			c->state = get_uint(a);
+			c->state = nl_attr_uint(a);
 			break;
 		case NFLB_CONN_A_EXPIRES:
-			c->expires = get_uint(a);
+			c->expires = nl_attr_uint(a);
 			break;
 		case NFLB_CONN_A_FLAGS:
-			c->flags = get_uint(a);
+			c->flags = nl_attr_uint(a);
 			break;
 		}
 	}

@@ -421,3 +421,24 @@ int nl_perror(int err)
 		msg[0] += 'a' - 'A';
 	return fail("%s", msg);
 }
+
+uint64_t nl_attr_uint(const struct nlattr *a)
+{
+	switch (mnl_attr_get_payload_len(a)) {
+	case 1:
+		return mnl_attr_get_u8(a);
+	case 2:
+		return mnl_attr_get_u16(a);
+	case 4:
+		return mnl_attr_get_u32(a);
+	case 8:
+		return mnl_attr_get_u64(a);
+	}
+	return 0;
+}
+
+void nl_attr_addr(const struct nlattr *a, uint8_t *addr)
+{
+	if (mnl_attr_get_payload_len(a) == NFLB_ADDR_LEN)
+		memcpy(addr, mnl_attr_get_payload(a), NFLB_ADDR_LEN);
+}

@@ -36,6 +36,15 @@ struct nlmsghdr *nl_put(void *buf, uint8_t cmd);
  */
 int nl_request(struct nlmsghdr *nlh, nl_data_cb cb, void *data);
 
+struct nlattr;
+
+/* An unsigned attribute of any width (u8..u64), 0 if it has none. */
+uint64_t nl_attr_uint(const struct nlattr *a);
+/* Copies an NFLB_ADDR_LEN address attribute; leaves @addr alone if the
+ * attribute has another length.
+ */
+void nl_attr_addr(const struct nlattr *a, uint8_t *addr);
+
 /* Dumps: every reply message goes to cb.  If the kernel flags the dump as
  * interrupted (NLM_F_DUMP_INTR) and reset is not NULL, reset(data) is called
  * and the dump starts over, a few times at most.

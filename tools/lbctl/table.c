@@ -40,28 +40,6 @@ void table_reset(void *data)
 	t->n = 0;
 }
 
-static void get_addr(const struct nlattr *a, uint8_t *addr)
-{
-	if (mnl_attr_get_payload_len(a) == NFLB_ADDR_LEN)
-		memcpy(addr, mnl_attr_get_payload(a), NFLB_ADDR_LEN);
-}
-
-/* Counters are u64; a u32 is taken too, in case a module sends one. */
-static uint64_t get_uint(const struct nlattr *a)
-{
-	switch (mnl_attr_get_payload_len(a)) {
-	case 1:
-		return mnl_attr_get_u8(a);
-	case 2:
-		return mnl_attr_get_u16(a);
-	case 4:
-		return mnl_attr_get_u32(a);
-	case 8:
-		return mnl_attr_get_u64(a);
-	}
-	return 0;
-}
-
 static void parse_stats(const struct nlattr *nest, struct lb_stats *s)
 {
 	const struct nlattr *a;
@@ -69,19 +47,19 @@ static void parse_stats(const struct nlattr *nest, struct lb_stats *s)
 	mnl_attr_for_each_nested(a, nest) {
 		switch (mnl_attr_get_type(a)) {
 		case NFLB_STATS_A_CONNS:
-			s->conns = get_uint(a);
+			s->conns = nl_attr_uint(a);
 			break;
 		case NFLB_STATS_A_PKTS_IN:
-			s->pkts_in = get_uint(a);
+			s->pkts_in = nl_attr_uint(a);
 			break;
 		case NFLB_STATS_A_PKTS_OUT:
-			s->pkts_out = get_uint(a);
+			s->pkts_out = nl_attr_uint(a);
 			break;
 		case NFLB_STATS_A_BYTES_IN:
-			s->bytes_in = get_uint(a);
+			s->bytes_in = nl_attr_uint(a);
 			break;
 		case NFLB_STATS_A_BYTES_OUT:
-			s->bytes_out = get_uint(a);
+			s->bytes_out = nl_attr_uint(a);
 			break;
 		}
 	}
@@ -95,22 +73,22 @@ static void parse_backend(const struct nlattr *nest, struct lb_backend *be)
 	mnl_attr_for_each_nested(a, nest) {
 		switch (mnl_attr_get_type(a)) {
 		case NFLB_BE_A_FAMILY:
-			be->addr.family = get_uint(a);
+			be->addr.family = nl_attr_uint(a);
 			break;
 		case NFLB_BE_A_ADDR:
-			get_addr(a, be->addr.addr);
+			nl_attr_addr(a, be->addr.addr);
 			break;
 		case NFLB_BE_A_PORT:
-			be->addr.port = get_uint(a);
+			be->addr.port = nl_attr_uint(a);
 			break;
 		case NFLB_BE_A_WEIGHT:
-			be->weight = get_uint(a);
+			be->weight = nl_attr_uint(a);
 			break;
 		case NFLB_BE_A_ACTIVE_CONNS:
-			be->active = get_uint(a);
+			be->active = nl_attr_uint(a);
 			break;
 		case NFLB_BE_A_INACTIVE_CONNS:
-			be->inactive = get_uint(a);
+			be->inactive = nl_attr_uint(a);
 			break;
 		case NFLB_BE_A_STATS:
 			parse_stats(a, &be->stats);
@@ -127,16 +105,16 @@ static void parse_service_attrs(const struct nlattr *nest, struct lb_svc *s,
 	mnl_attr_for_each_nested(a, nest) {
 		switch (mnl_attr_get_type(a)) {
 		case NFLB_SVC_A_FAMILY:
-			s->id.vip.family = get_uint(a);
+			s->id.vip.family = nl_attr_uint(a);
 			break;
 		case NFLB_SVC_A_PROTO:
-			s->id.proto = get_uint(a);
+			s->id.proto = nl_attr_uint(a);
 			break;
 		case NFLB_SVC_A_ADDR:
-			get_addr(a, s->id.vip.addr);
+			nl_attr_addr(a, s->id.vip.addr);
 			break;
 		case NFLB_SVC_A_PORT:
-			s->id.vip.port = get_uint(a);
+			s->id.vip.port = nl_attr_uint(a);
 			break;
 		case NFLB_SVC_A_SCHED:
 			snprintf(s->sched, sizeof(s->sched), "%.*s",
@@ -145,31 +123,31 @@ static void parse_service_attrs(const struct nlattr *nest, struct lb_svc *s,
 				 (const char *)mnl_attr_get_payload(a));
 			break;
 		case NFLB_SVC_A_MODE:
-			s->mode = get_uint(a);
+			s->mode = nl_attr_uint(a);
 			break;
 		case NFLB_SVC_A_TUNNEL:
-			s->tunnel = get_uint(a);
+			s->tunnel = nl_attr_uint(a);
 			break;
 		case NFLB_SVC_A_GUE_PORT:
-			s->gue_port = get_uint(a);
+			s->gue_port = nl_attr_uint(a);
 			break;
 		case NFLB_SVC_A_PERSIST:
-			s->persist = get_uint(a);
+			s->persist = nl_attr_uint(a);
 			break;
 		case NFLB_SVC_A_MSS_MODE:
-			s->mss_mode = get_uint(a);
+			s->mss_mode = nl_attr_uint(a);
 			break;
 		case NFLB_SVC_A_MSS:
-			s->mss = get_uint(a);
+			s->mss = nl_attr_uint(a);
 			break;
 		case NFLB_SVC_A_FLAGS:
-			s->flags = get_uint(a);
+			s->flags = nl_attr_uint(a);
 			break;
 		case NFLB_SVC_A_STATS:
 			parse_stats(a, &s->stats);
 			break;
 		case NFLB_SVC_A_NUM_BACKENDS:
-			s->num_backends = get_uint(a);
+			s->num_backends = nl_attr_uint(a);
 			break;
 		case NFLB_SVC_A_BACKENDS:
 			*backends = a;
