@@ -32,7 +32,10 @@ parser=$(dirname "$image")/build/source/tools/testing/kunit/kunit.py
 
 # vm-run's own build (the stock nflb.ko and lbctl) is not needed here:
 # build-kernel.sh has just built the modules for this kernel.
-NFLB_DEBUG_KERNEL=$image selftests/vm-run --kernel debug --no-build \
+# kunit.enable=1: KUNIT_DEFAULT_ENABLED is off in this config, and a
+# disabled KUnit loads test modules without running them.
+NFLB_VM_APPEND="${NFLB_VM_APPEND:-} kunit.enable=1" NFLB_DEBUG_KERNEL=$image \
+	selftests/vm-run --kernel debug --no-build \
 	-- kunit/guest.sh >"$tmp/ktap" 2>"$tmp/vm-run.err"
 vm_status=$?
 # vm-run's stderr carries the kernel reports; show it as KTAP comments.

@@ -6,6 +6,7 @@
 #   static    checkpatch --strict, sparse, a DKMS build
 #   lbctl-cli lbctl's command-line parsing and errors, on the host
 #   lib       the selftest library's own checks, on the host
+#   kunit     KUnit suites on the debug kernel (built once, cached)
 #   vm        each selftest below, in its own guest (selftests/vm-run)
 # and a last line "N passed, N failed, N skipped" counting every KTAP
 # result.  A stage that fails without saying which test (a crash, an oops
@@ -69,6 +70,7 @@ stage build build
 stage static selftests/static-checks.sh
 stage lbctl-cli tools/lbctl/tests/cli.sh
 stage lib selftests/lib-selftest.sh
+stage kunit kunit/run.sh
 for t in "${VM_TESTS[@]}"; do
 	if [ -x "selftests/$t" ]; then
 		stage "${t%.sh}" selftests/vm-run --no-build -- "selftests/$t"
