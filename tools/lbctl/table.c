@@ -203,9 +203,7 @@ int table_read(const struct cmd *c, int argc, char **argv,
 			 struct lb_table *t)
 {
 	char buf[NL_REQ_SIZE] = { 0 };
-	struct lb_service svc;
 	struct nlmsghdr *nlh;
-	struct nlattr *nest;
 	int err;
 
 	nlh = nl_put(buf, NFLB_CMD_GET_SERVICE);
@@ -215,17 +213,13 @@ int table_read(const struct cmd *c, int argc, char **argv,
 		return err ? nl_perror(err) : 0;
 	}
 
-	err = parse_service(c, &argc, &argv, &svc);
+	/* A dump naming the service (as del-service names it), not a
+	 * single request: its reply is one message, which a service with
+	 * many backends would overflow.
+	 */
+	err = svc_del_build(c, nlh, argc, argv);
 	if (err)
 		return err;
-	if (argc)
-		return usage(c, "unknown option \"%s\" for %s", argv[0], c->name);
-	/* A dump naming the service, not a single request: its reply is
-	 * one message, which a service with many backends would overflow.
-	 */
-	nest = mnl_attr_nest_start(nlh, NFLB_A_SERVICE);
-	put_service_id(nlh, &svc);
-	mnl_attr_nest_end(nlh, nest);
 	nl_open();
 	err = nl_dump(nlh, svc_cb, t, table_reset);
 	if (err) {
