@@ -178,7 +178,8 @@ done
 # incremental) whose Kbuild is the project's plus the test module.
 mod_src=$kdir/nflb
 mkdir -p "$mod_src"
-rsync -a --delete "$repo_dir/kmod" "$repo_dir/include" "$mod_src/"
+rsync -a --delete "$repo_dir/kmod" "$repo_dir/include" "$repo_dir/kunit" \
+	"$mod_src/"
 cat "$repo_dir/Kbuild" "$kunit_dir/Kbuild.kunit" >"$mod_src/Kbuild.new"
 mv "$mod_src/Kbuild.new" "$mod_src/Kbuild"
 

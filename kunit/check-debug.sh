@@ -10,7 +10,9 @@
 #   - selftests/vm-run fails a run whose kernel console shows a KASAN,
 #     lockdep, BUG or WARN report;
 #   - its guest (selftests/vm/guest-init) clears kmemleak before the job
-#     and scans after it, copying any "unreferenced object" into the log.
+#     and scans after it, copying any "unreferenced object" into the log;
+#   - kunit/detect.sh first proves both by committing each kind of bug on
+#     purpose (nflb_canary.ko) and expecting its report.
 #
 # Output: each stage's own KTAP, then one top-level "ok"/"not ok" per
 # stage and a "N passed, N failed" line.  Exit 0 only if nothing failed.
@@ -21,8 +23,9 @@ kunit_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_dir=$(dirname "$kunit_dir")
 cd "$repo_dir" || exit 1
 
-# The selftests that run in a guest, as selftests/check.sh runs them.
-tests=(control.sh nat.sh)
+# The selftests that run in a guest: the list selftests/check.sh runs.
+eval "$(grep '^VM_TESTS=' selftests/check.sh)"
+tests=("${VM_TESTS[@]}")
 
 image=$(kunit/build-kernel.sh) || {
 	echo "not ok 1 build the debug kernel"
@@ -33,7 +36,7 @@ export NFLB_DEBUG_KERNEL=$image
 make -s lbctl || exit 1
 
 echo "TAP version 13"
-echo "1..$((${#tests[@]} + 1))"
+echo "1..$((${#tests[@]} + 2))"
 n=0 passed=0 failed=0
 
 # result N NAME STATUS: one top-level line per stage; nested output is
@@ -50,6 +53,11 @@ n=$((n + 1))
 echo "# ---- kunit/run.sh"
 kunit/run.sh 2>&1 | sed 's/^/    /'
 result $n "debug kernel: KUnit" "${PIPESTATUS[0]}"
+
+n=$((n + 1))
+echo "# ---- kunit/detect.sh"
+kunit/detect.sh 2>&1 | sed 's/^/    /'
+result $n "debug kernel: reports bugs committed on purpose" "${PIPESTATUS[0]}"
 
 for t in "${tests[@]}"; do
 	n=$((n + 1))

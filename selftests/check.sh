@@ -7,6 +7,9 @@
 #   lbctl-cli lbctl's command-line parsing and errors, on the host
 #   lib       the selftest library's own checks, on the host
 #   kunit     KUnit suites on the debug kernel (built once, cached)
+#   detect    that debug kernel reports a use-after-free, a lock order
+#             inversion, a sleep in atomic context and a leak committed on
+#             purpose, and the VM runner fails on them (kunit/detect.sh)
 #   vm        each selftest below, in its own guest (selftests/vm-run)
 # and a last line "N passed, N failed, N skipped" counting every KTAP
 # result.  A stage that fails without saying which test (a crash, an oops
@@ -71,6 +74,7 @@ stage static selftests/static-checks.sh
 stage lbctl-cli tools/lbctl/tests/cli.sh
 stage lib selftests/lib-selftest.sh
 stage kunit kunit/run.sh
+stage detect kunit/detect.sh
 for t in "${VM_TESTS[@]}"; do
 	if [ -x "selftests/$t" ]; then
 		stage "${t%.sh}" selftests/vm-run --no-build -- "selftests/$t"

@@ -38,7 +38,8 @@ test_checkpatch() {
 	cp=$(checkpatch_path) || { echo "# checkpatch.pl not found"; return 1; }
 	# compat.h is the one place allowed to compare kernel versions.
 	out=$(perl "$cp" --strict --no-tree --terse --show-types -f \
-		$(ls kmod/*.c kmod/*.h include/uapi/linux/nflb.h | grep -v compat.h) 2>&1;
+		$(ls kmod/*.c kmod/*.h kunit/*.c include/uapi/linux/*.h \
+		   include/uapi/linux/netfilter/*.h 2>/dev/null | grep -v compat.h) 2>&1;
 	      perl "$cp" --strict --no-tree --terse --show-types \
 		--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f kmod/compat.h 2>&1)
 	if grep -Eq '(ERROR|WARNING|CHECK):' <<<"$out"; then
