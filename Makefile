@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # nflb: build the module and lbctl, install them, test them in a VM.
-# Targets: all (default), module, lbctl, install, dkms-install, check,
-# demo, bench, kunit, clean; see README.md.
+# Targets: all (default), module, lbctl, iptables, install, dkms-install,
+# check, demo, bench, kunit, clean; see README.md.
 
 # The host kernel may have no modules at all: default to the newest kernel
 # whose headers are installed, not the running one.
@@ -16,16 +16,27 @@ DESTDIR ?=
 V ?= 0
 export KVER KDIR
 
-.PHONY: all module lbctl install install-module install-tools dkms-install \
-	check check-debug demo kunit deps clean checkpatch sparse
+# The iptables plugin of the LBMSS target needs the libxtables headers.
+PKG_CONFIG ?= pkg-config
+HAVE_XTABLES := $(shell $(PKG_CONFIG) --exists xtables 2>/dev/null && echo y)
 
-all: module lbctl
+.PHONY: all module lbctl iptables install install-module install-tools dkms-install \
+	check check-debug demo bench kunit deps clean checkpatch sparse
+
+all: module lbctl iptables
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
 lbctl:
 	$(MAKE) -C tools/lbctl
+
+iptables:
+ifeq ($(HAVE_XTABLES),y)
+	$(MAKE) -C tools/iptables
+else
+	@echo "iptables plugin libxt_LBMSS.so skipped: no libxtables headers (apt-get install libxtables-dev)" >&2
+endif
 
 install: install-module install-tools
 
@@ -34,8 +45,11 @@ install-module: module
 		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
 	depmod $(if $(DESTDIR),-b $(DESTDIR)) -a $(KVER)
 
-install-tools: lbctl
+install-tools: lbctl iptables
 	$(MAKE) -C tools/lbctl install DESTDIR=$(DESTDIR) SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)
+ifeq ($(HAVE_XTABLES),y)
+	$(MAKE) -C tools/iptables install DESTDIR=$(DESTDIR) MANDIR=$(MANDIR)
+endif
 
 dkms-install:
 	selftests/deps.sh dkms
@@ -55,6 +69,11 @@ check:
 demo:
 	selftests/demo.sh
 
+# nflb against IPVS and plain forwarding in a VM; QUICK=1 for a short run.
+# Results in bench/results/; see README.md, "Benchmark".
+bench:
+	bench/run.sh $(if $(QUICK),--quick)
+
 # KUnit suites on a debug kernel (KASAN, lockdep, kmemleak) built from
 # Debian's linux-source and cached outside the tree; see kunit/.
 kunit:
@@ -66,3 +85,4 @@ check-debug:
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tools/lbctl clean
+	$(MAKE) -C tools/iptables clean

@@ -112,6 +112,23 @@ unsigned int nflb_tcp_next_state(unsigned int old, bool reply, bool syn,
 }
 EXPORT_SYMBOL_IF_KUNIT(nflb_tcp_next_state);
 
+/*
+ * The next TCP state when only the client's packets pass through us (modes
+ * dr and tun), like IPVS's input-only table: the handshake completes with
+ * the client's first ACK, and a FIN from the client ends in FIN_WAIT,
+ * which lasts the "tcpfin" timeout (the client may still acknowledge data
+ * for a while; its end of the connection cannot be seen).
+ */
+unsigned int nflb_tcp_next_state_oneway(unsigned int old, bool syn, bool ack,
+					bool fin, bool rst)
+{
+	if (ack && !syn && !fin && !rst &&
+	    (old == NFLB_CONN_SYN_SENT || old == NFLB_CONN_SYN_RECV))
+		return NFLB_CONN_ESTABLISHED;
+	return nflb_tcp_next_state(old, false, syn, ack, fin, rst);
+}
+EXPORT_SYMBOL_IF_KUNIT(nflb_tcp_next_state_oneway);
+
 static void nflb_conn_account(struct nflb_conn *c, unsigned int old,
 			      unsigned int new)
 {

@@ -156,6 +156,8 @@ unsigned long nflb_conn_timeout(const struct nflb_net *nn, unsigned int state,
 				u8 proto);
 unsigned int nflb_tcp_next_state(unsigned int old, bool reply, bool syn,
 				 bool ack, bool fin, bool rst);
+unsigned int nflb_tcp_next_state_oneway(unsigned int old, bool syn, bool ack,
+					bool fin, bool rst);
 
 /* Pushes the expiry to now + timeout.  Skips the store while the entry
  * would move by less than a second, so that a busy flow does not dirty its

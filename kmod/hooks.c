@@ -14,8 +14,13 @@
  *
  * Packets we rewrite are marked untracked: conntrack, if it is loaded,
  * leaves them alone, and nflb needs nothing from it.
+ *
+ * Modes dr and tun see only the client's side of a connection (replies go
+ * from the backend straight to the client): requests are sent to the
+ * backend by xmit.c and stolen from the hook, and the connection's TCP
+ * state follows the client's flags alone (nflb_tcp_next_state_oneway()).
+ * ICMP errors are handled in icmp.c.
  */
-#include <linux/icmp.h>
 #include <linux/ip.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/tcp.h>
@@ -23,11 +28,13 @@
 #include <net/dst_metadata.h>
 #include <net/ip.h>
 #include <net/netfilter/ipv4/nf_defrag_ipv4.h>
-#include <net/netfilter/nf_conntrack.h>
 #include <net/route.h>
 
 #include "conn.h"
+#include "icmp.h"
+#include "mss.h"
 #include "nat.h"
+#include "xmit.h"
 
 /* What the packet path needs from the headers, read once. */
 struct nflb_pkt {
@@ -40,14 +47,6 @@ struct nflb_pkt {
 	u8 proto;
 	bool syn, ack, fin, rst;
 };
-
-static __always_inline void nflb_untrack(struct sk_buff *skb)
-{
-#if IS_ENABLED(CONFIG_NF_CONNTRACK)
-	nf_reset_ct(skb);
-	nf_ct_set(skb, NULL, IP_CT_UNTRACKED);
-#endif
-}
 
 /* false if the headers are truncated or inconsistent. */
 static __always_inline bool nflb_parse(struct sk_buff *skb, struct nflb_pkt *p)
@@ -92,7 +91,7 @@ static __always_inline bool nflb_parse(struct sk_buff *skb, struct nflb_pkt *p)
  * A GRO aggregate stands for gso_segs packets on the wire, each with its
  * own headers: count them as such, so that counters do not depend on
  * whether the receiving device aggregates.  @len is the IP length before
- * any rewrite (a rewrite does not change it).
+ * any rewrite or encapsulation.
  */
 static __always_inline void nflb_count(struct nflb_conn *c,
 				       const struct sk_buff *skb,
@@ -120,13 +119,59 @@ static unsigned int nflb_drop(struct nflb_net *nn, struct sk_buff *skb,
 	return NF_DROP;
 }
 
-/* Client to backend: the destination becomes the backend. */
+static bool nflb_tcp_starts(const struct nflb_pkt *p)
+{
+	return p->syn && !p->ack && !p->rst && !p->fin;
+}
+
+/*
+ * "mss-clamp": the MSS option of a client's SYN lowered to the service's
+ * ceiling, or with "auto" to what fits the route toward the backend once
+ * the tunnel's headers are added.  Only ever lowered; a SYN without the
+ * option or with a malformed option list goes as it is.  false if the
+ * header could not be made writable (the caller drops the packet).
+ */
+static bool nflb_clamp_syn(struct nflb_net *nn, struct sk_buff *skb,
+			   const struct nflb_pkt *p, struct nflb_backend *be)
+{
+	struct nflb_service *svc = be->svc;
+	u8 mss_mode = READ_ONCE(svc->mss_mode);
+	unsigned int mtu;
+	u16 ceiling;
+
+	if (likely(mss_mode == NFLB_MSS_OFF))
+		return true;
+	if (mss_mode == NFLB_MSS_FIXED) {
+		ceiling = READ_ONCE(svc->mss);
+	} else {
+		mtu = nflb_xmit_route_mtu(nn->net, be);
+		if (!mtu)
+			return true;	/* no route: the send fails anyway */
+		ceiling = nflb_mss_for_mtu(mtu,
+					   nflb_encap_overhead(READ_ONCE(svc->mode),
+							       READ_ONCE(svc->tunnel)));
+	}
+	return nflb_mss_clamp(skb, p->thoff, AF_INET, ceiling, false) !=
+	       NFLB_MSS_NOMEM;
+}
+
+/* Client to backend: the destination becomes the backend (NAT), or the
+ * packet is sent to it (dr, tun).
+ */
 static __always_inline unsigned int
 nflb_forward(struct nflb_net *nn, struct sk_buff *skb,
 	     const struct nflb_pkt *p, struct nflb_conn *c, bool new_conn)
 {
 	unsigned int len = skb->len;
 
+	if (p->proto == IPPROTO_TCP && unlikely(p->syn && !p->ack) &&
+	    unlikely(!nflb_clamp_syn(nn, skb, p, c->be)))
+		return nflb_drop(nn, skb, p, NFLB_DROP_XMIT, false);
+	if (READ_ONCE(c->be->svc->mode) != NFLB_FWD_NAT) {
+		/* Counted before it goes: the skb is not ours after. */
+		nflb_count(c, skb, p, true, len, new_conn);
+		return nflb_xmit(nn, skb, c->be);
+	}
 	if (unlikely(nflb_nat_mangle(skb, p->thoff, p->proto, false,
 				     c->baddr, c->bport)))
 		return nflb_drop(nn, skb, p, NFLB_DROP_XMIT, false);
@@ -136,11 +181,6 @@ nflb_forward(struct nflb_net *nn, struct sk_buff *skb,
 	nflb_untrack(skb);
 	nflb_count(c, skb, p, true, len, new_conn);
 	return NF_ACCEPT;
-}
-
-static bool nflb_tcp_starts(const struct nflb_pkt *p)
-{
-	return p->syn && !p->ack && !p->rst && !p->fin;
 }
 
 /*
@@ -160,7 +200,7 @@ static unsigned int nflb_new(struct nflb_net *nn, struct sk_buff *skb,
 	bool created;
 
 	svc = nflb_svc_lookup(nn, AF_INET, p->proto, &vip, p->dport);
-	if (!svc || svc->mode != NFLB_FWD_NAT)
+	if (!svc)
 		return NF_ACCEPT;
 	/* A mid-stream TCP packet we know nothing of: reset it, so that the
 	 * client fails fast instead of retransmitting into a black hole.
@@ -222,15 +262,21 @@ static unsigned int nflb_request(struct nflb_net *nn, struct sk_buff *skb,
 {
 	bool gone = nflb_conn_be_gone(c);
 	unsigned int st;
+	bool oneway;
 
 	if (p->proto == IPPROTO_TCP) {
 		st = nflb_conn_state(c);
+		/* Without replies to follow (dr, tun), FIN_WAIT is the
+		 * client's side closed: a SYN after it is a new connection.
+		 */
+		oneway = READ_ONCE(c->be->svc->mode) != NFLB_FWD_NAT;
 		/* A new SYN where the old connection is over (or its backend
 		 * is gone) starts a new connection now; no stall.
 		 */
 		if (nflb_tcp_starts(p) &&
 		    (gone || st == NFLB_CONN_TIME_WAIT ||
-		     st == NFLB_CONN_CLOSE || st == NFLB_CONN_LAST_ACK))
+		     st == NFLB_CONN_CLOSE || st == NFLB_CONN_LAST_ACK ||
+		     (oneway && st == NFLB_CONN_FIN_WAIT)))
 			return nflb_new(nn, skb, p, c);
 		/* The backend is deleted: reset the client so that it does
 		 * not wait for a timeout, and drop.
@@ -238,8 +284,12 @@ static unsigned int nflb_request(struct nflb_net *nn, struct sk_buff *skb,
 		if (unlikely(gone))
 			return nflb_drop(nn, skb, p, NFLB_DROP_BACKEND_GONE,
 					 true);
-		st = nflb_tcp_next_state(st, false, p->syn, p->ack, p->fin,
-					 p->rst);
+		if (oneway)
+			st = nflb_tcp_next_state_oneway(st, p->syn, p->ack,
+							p->fin, p->rst);
+		else
+			st = nflb_tcp_next_state(st, false, p->syn, p->ack,
+						 p->fin, p->rst);
 		nflb_conn_set_state(c, st);
 	} else {
 		/* UDP of a deleted backend: dropped until the collector
@@ -264,6 +314,11 @@ static unsigned int nflb_reply(struct nflb_net *nn, struct sk_buff *skb,
 
 	if (unlikely(nflb_conn_be_gone(c)))
 		return nflb_drop(nn, skb, p, NFLB_DROP_BACKEND_GONE, false);
+	/* dr and tun backends answer from the VIP, and not through us: a
+	 * packet from a backend's own address is not theirs to rewrite.
+	 */
+	if (unlikely(READ_ONCE(c->be->svc->mode) != NFLB_FWD_NAT))
+		return NF_ACCEPT;
 	if (p->proto == IPPROTO_TCP) {
 		st = nflb_tcp_next_state(nflb_conn_state(c), true, p->syn,
 					 p->ack, p->fin, p->rst);
@@ -288,99 +343,6 @@ static unsigned int nflb_reply(struct nflb_net *nn, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
-/*
- * An ICMP error quoting a packet of a connection is translated like that
- * packet, or its receiver cannot match it to a socket: "port unreachable"
- * from a backend must reach the client as from the VIP, "fragmentation
- * needed" about a reply must reach the backend.  The checksums of the
- * quoted L4 header are left alone: they cover data that is not quoted, and
- * no receiver checks them.
- */
-static unsigned int nflb_icmp(struct nflb_net *nn, struct sk_buff *skb)
-{
-	unsigned int thoff = ip_hdrlen(skb), ioff, poff;
-	struct nflb_conn_table *t = nn->conns;
-	struct iphdr *iph, *inner;
-	struct icmphdr *ih;
-	struct nflb_conn *c;
-	__be16 *ports;		/* the quoted source and destination port */
-	bool toward_client;
-
-	if (!pskb_may_pull(skb, thoff + sizeof(*ih)))
-		return NF_ACCEPT;
-	ih = (void *)(skb_network_header(skb) + thoff);
-	if (ih->type != ICMP_DEST_UNREACH && ih->type != ICMP_TIME_EXCEEDED &&
-	    ih->type != ICMP_PARAMETERPROB)
-		return NF_ACCEPT;
-	ioff = thoff + sizeof(*ih);
-	if (!pskb_may_pull(skb, ioff + sizeof(*inner)))
-		return NF_ACCEPT;
-	inner = (void *)(skb_network_header(skb) + ioff);
-	if (inner->ihl < 5 || (inner->frag_off & htons(IP_OFFSET)) ||
-	    (inner->protocol != IPPROTO_TCP && inner->protocol != IPPROTO_UDP))
-		return NF_ACCEPT;
-	poff = ioff + inner->ihl * 4;
-	if (!pskb_may_pull(skb, poff + 2 * sizeof(__be16)))
-		return NF_ACCEPT;
-	inner = (void *)(skb_network_header(skb) + ioff);
-	ports = (void *)(skb_network_header(skb) + poff);
-
-	/* About a request, client -> backend: the error goes to the client. */
-	c = nflb_conn_out_find(t, inner->protocol, inner->daddr, ports[1],
-			       inner->saddr, ports[0]);
-	toward_client = !!c;
-	/* About a reply, VIP -> client: the error goes to the backend. */
-	if (!c)
-		c = nflb_conn_in_find(t, inner->protocol, inner->daddr,
-				      ports[1], inner->saddr, ports[0]);
-	if (!c || nflb_conn_be_gone(c))
-		return NF_ACCEPT;
-
-	if (toward_client && !skb_valid_dst(skb)) {
-		iph = ip_hdr(skb);
-		/* Routed as it came, as replies are (see the top). */
-		if (ip_route_input_noref(skb, iph->daddr, iph->saddr,
-					 iph->tos, skb->dev)) {
-			nflb_drop_count(nn, NFLB_DROP_XMIT);
-			return NF_DROP;
-		}
-	}
-	if (skb_ensure_writable(skb, poff + 2 * sizeof(__be16))) {
-		nflb_drop_count(nn, NFLB_DROP_XMIT);
-		return NF_DROP;
-	}
-	iph = ip_hdr(skb);
-	inner = (void *)(skb_network_header(skb) + ioff);
-	ports = (void *)(skb_network_header(skb) + poff);
-	ih = (void *)(skb_network_header(skb) + thoff);
-	if (toward_client) {
-		csum_replace4(&inner->check, inner->daddr, c->vaddr);
-		inner->daddr = c->vaddr;
-		ports[1] = c->vport;
-		/* Sent by the backend itself: it must come from the VIP. */
-		if (iph->saddr == c->baddr) {
-			csum_replace4(&iph->check, iph->saddr, c->vaddr);
-			iph->saddr = c->vaddr;
-		}
-	} else {
-		csum_replace4(&inner->check, inner->saddr, c->baddr);
-		inner->saddr = c->baddr;
-		ports[0] = c->bport;
-		if (iph->daddr == c->vaddr) {
-			csum_replace4(&iph->check, iph->daddr, c->baddr);
-			iph->daddr = c->baddr;
-			if (skb_dst(skb))
-				skb_dst_drop(skb);
-		}
-	}
-	/* Errors are small and rare: sum the message again. */
-	ih->checksum = 0;
-	ih->checksum = csum_fold(skb_checksum(skb, thoff, skb->len - thoff, 0));
-	skb->ip_summed = CHECKSUM_NONE;
-	nflb_untrack(skb);
-	return NF_ACCEPT;
-}
-
 static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
 {
@@ -402,7 +364,7 @@ static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 	if (ip_is_fragment(iph) || skb->pkt_type != PACKET_HOST)
 		return NF_ACCEPT;
 	if (iph->protocol == IPPROTO_ICMP)
-		return atomic_read(&t->count) ? nflb_icmp(nn, skb) : NF_ACCEPT;
+		return nflb_icmp(nn, skb);
 	if (unlikely(!nflb_parse(skb, &p))) {
 		nflb_drop_count(nn, NFLB_DROP_MALFORMED);
 		return NF_DROP;
@@ -417,6 +379,24 @@ static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 	return nflb_new(nn, skb, &p, NULL);
 }
 
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+/* ICMP errors about balanced flows leave untracked (icmp.c); for anything
+ * else, a load and a compare.
+ */
+static unsigned int nflb_hook_local_out(void *priv, struct sk_buff *skb,
+					const struct nf_hook_state *state)
+{
+	struct nflb_net *nn;
+
+	if (likely(ip_hdr(skb)->protocol != IPPROTO_ICMP))
+		return NF_ACCEPT;
+	nn = nflb_pernet(state->net);
+	if (!atomic_read(&nn->conns->count))
+		return NF_ACCEPT;
+	return nflb_icmp_local_out(nn, skb);
+}
+#endif
+
 static const struct nf_hook_ops nflb_nf_ops[] = {
 	{
 		.hook		= nflb_hook_pre,
@@ -425,6 +405,15 @@ static const struct nf_hook_ops nflb_nf_ops[] = {
 		/* After defrag and the raw table, before conntrack. */
 		.priority	= NF_IP_PRI_RAW + 1,
 	},
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	{
+		.hook		= nflb_hook_local_out,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_LOCAL_OUT,
+		/* Before conntrack. */
+		.priority	= NF_IP_PRI_RAW + 1,
+	},
+#endif
 };
 
 int nflb_hooks_net_init(struct nflb_net *nn)

@@ -9,6 +9,7 @@
 #include <net/genetlink.h>
 #include <net/netns/generic.h>
 
+#include "mss.h"
 #include "nflb.h"
 
 unsigned int nflb_max_services __read_mostly = 65536;
@@ -123,9 +124,14 @@ static int __init nflb_init(void)
 	err = nflb_genl_init();
 	if (err)
 		goto err_pernet;
+	err = nflb_lbmss_init();
+	if (err)
+		goto err_genl;
 	pr_info("version %s loaded\n", NFLB_VERSION);
 	return 0;
 
+err_genl:
+	nflb_genl_exit();
 err_pernet:
 	unregister_pernet_subsys(&nflb_net_ops);
 err_cache:
@@ -135,6 +141,7 @@ err_cache:
 
 static void __exit nflb_exit(void)
 {
+	nflb_lbmss_exit();
 	nflb_genl_exit();
 	unregister_pernet_subsys(&nflb_net_ops);
 	nflb_rcu_drain();
@@ -147,3 +154,7 @@ MODULE_AUTHOR("The nflb authors");
 MODULE_DESCRIPTION("L4 load balancer on netfilter hooks");
 MODULE_VERSION(NFLB_VERSION);
 MODULE_ALIAS_GENL_FAMILY(NFLB_GENL_NAME);
+/* iptables asks for these when a rule names the LBMSS target (xt_LBMSS.c). */
+MODULE_ALIAS("xt_LBMSS");
+MODULE_ALIAS("ipt_LBMSS");
+MODULE_ALIAS("ip6t_LBMSS");

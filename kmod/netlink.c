@@ -11,6 +11,7 @@
 #include <net/sock.h>
 
 #include "nflb.h"
+#include "xmit.h"
 
 /* Ranges wider than s16; not const, as 6.1's policy takes a plain pointer. */
 static struct netlink_range_validation nflb_persist_range = {
@@ -191,11 +192,21 @@ static struct nflb_service *nflb_nl_find_svc(struct nflb_net *nn,
 	return svc;
 }
 
+/* Without a word about it, mode tun clamps the MSS ("auto"), the others
+ * do not.
+ */
+static u8 nflb_mss_mode_default(u8 mode)
+{
+	return mode == NFLB_FWD_TUN ? NFLB_MSS_AUTO : NFLB_MSS_OFF;
+}
+
 /* Applies the settings present in @tb on top of @cfg, then checks them. */
 static int nflb_nl_svc_cfg(struct nlattr **tb, u16 family,
 			   struct nflb_svc_cfg *cfg,
 			   struct netlink_ext_ack *extack)
 {
+	u8 old_mode = cfg->mode;
+
 	if (tb[NFLB_SVC_A_SCHED]) {
 		cfg->sched = nflb_sched_find(nla_data(tb[NFLB_SVC_A_SCHED]));
 		if (!cfg->sched) {
@@ -221,6 +232,10 @@ static int nflb_nl_svc_cfg(struct nlattr **tb, u16 family,
 		cfg->mss_mode = nla_get_u8(tb[NFLB_SVC_A_MSS_MODE]);
 		if (cfg->mss_mode != NFLB_MSS_FIXED)
 			cfg->mss = 0;
+	} else if (cfg->mode != old_mode &&
+		   cfg->mss_mode == nflb_mss_mode_default(old_mode)) {
+		/* A setting at its default follows the mode's default. */
+		cfg->mss_mode = nflb_mss_mode_default(cfg->mode);
 	}
 	if (tb[NFLB_SVC_A_MSS])
 		cfg->mss = nla_get_u16(tb[NFLB_SVC_A_MSS]);
@@ -252,15 +267,28 @@ static int nflb_nl_svc_cfg(struct nlattr **tb, u16 family,
 		NL_SET_ERR_MSG(extack, "IPv6 services are not supported yet");
 		return -EOPNOTSUPP;
 	}
-	if (cfg->mode != NFLB_FWD_NAT) {
+	return 0;
+}
+
+/*
+ * Whether a backend at @addr:@port can serve a service in @mode.  dr and
+ * tun deliver the client's packet unchanged, so the backend listens on the
+ * service's port; dr changes only the MAC address, so the backend must be
+ * on a directly connected network.
+ */
+static int nflb_nl_be_fits(struct net *net, u8 mode, __be16 svc_port,
+			   __be32 addr, __be16 port,
+			   struct netlink_ext_ack *extack)
+{
+	if (mode == NFLB_FWD_NAT)
+		return 0;
+	if (port != svc_port) {
 		NL_SET_ERR_MSG(extack,
-			       "forwarding modes dr and tun are not supported yet");
-		return -EOPNOTSUPP;
+			       "in modes dr and tun a backend's port must be the service's port");
+		return -EINVAL;
 	}
-	if (cfg->mss_mode != NFLB_MSS_OFF) {
-		NL_SET_ERR_MSG(extack, "MSS clamping is not supported yet");
-		return -EOPNOTSUPP;
-	}
+	if (mode == NFLB_FWD_DR)
+		return nflb_xmit_check_dr(net, addr, extack);
 	return 0;
 }
 
@@ -334,6 +362,7 @@ static int nflb_nl_set_service(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *tb[NFLB_SVC_A_MAX + 1];
 	const struct nflb_sched_ops *old_sched;
 	struct nflb_service *svc;
+	struct nflb_backend *be;
 	struct nflb_svc_cfg cfg;
 	int err;
 
@@ -356,6 +385,15 @@ static int nflb_nl_set_service(struct sk_buff *skb, struct genl_info *info)
 	err = nflb_nl_svc_cfg(tb, svc->family, &cfg, info->extack);
 	if (err)
 		goto out;
+	if (cfg.mode != svc->mode) {
+		list_for_each_entry(be, &svc->backends, list) {
+			err = nflb_nl_be_fits(genl_info_net(info), cfg.mode,
+					      svc->port, be->addr.ip, be->port,
+					      info->extack);
+			if (err)
+				goto out;
+		}
+	}
 
 	old_sched = svc->sched;
 	if (cfg.sched != old_sched) {
@@ -365,6 +403,11 @@ static int nflb_nl_set_service(struct sk_buff *skb, struct genl_info *info)
 			svc->sched = old_sched;
 			goto out;
 		}
+	}
+	if (cfg.mode != svc->mode) {
+		/* dr looks its routes up differently (xmit.c). */
+		list_for_each_entry(be, &svc->backends, list)
+			nflb_xmit_be_reset(be);
 	}
 	WRITE_ONCE(svc->mode, cfg.mode);
 	WRITE_ONCE(svc->tunnel, cfg.tunnel);
@@ -468,6 +511,10 @@ static int nflb_nl_new_backend(struct sk_buff *skb, struct genl_info *info)
 		err = -EEXIST;
 		goto out;
 	}
+	err = nflb_nl_be_fits(genl_info_net(info), svc->mode, svc->port,
+			      addr.ip, port, info->extack);
+	if (err)
+		goto out;
 	if (svc->num_backends >= READ_ONCE(nflb_max_backends)) {
 		NL_SET_ERR_MSG(info->extack,
 			       "too many backends in this service (module parameter max_backends)");

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Internal types shared by the control plane (service.c, netlink.c), the
- * schedulers (sched*.c) and the datapath (conn.c, nat.c, hooks.c).
+ * schedulers (sched*.c) and the datapath (conn.c, nat.c, hooks.c, xmit.c,
+ * icmp.c).
  *
  * Locking and lifetimes, in one place:
  *  - Configuration changes run under nflb_net.lock (a mutex, per netns).
@@ -23,6 +24,7 @@
 #include <linux/refcount.h>
 #include <linux/types.h>
 #include <linux/u64_stats_sync.h>
+#include <net/dst_cache.h>
 #include <net/net_namespace.h>
 #include <uapi/linux/nflb.h>
 
@@ -64,6 +66,10 @@ struct nflb_backend {
 	atomic_t inactive_conns;	/* every other entry */
 	refcount_t refcnt;
 	struct nflb_stats_pcpu __percpu *stats;
+	/* Per CPU: the route to the backend and our source address toward
+	 * it, for dr and tun (xmit.c) and "mss-clamp auto".
+	 */
+	struct dst_cache dst_cache;
 	struct rcu_head rcu;
 };
 

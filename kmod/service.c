@@ -8,6 +8,7 @@
 #include <linux/slab.h>
 
 #include "nflb.h"
+#include "xmit.h"
 
 static u32 nflb_hash_seed __read_mostly;
 
@@ -159,6 +160,11 @@ struct nflb_backend *nflb_be_alloc(struct nflb_service *svc)
 		kfree(be);
 		return NULL;
 	}
+	if (nflb_xmit_be_init(be)) {
+		free_percpu(be->stats);
+		kfree(be);
+		return NULL;
+	}
 	refcount_set(&be->refcnt, 1);
 	refcount_inc(&svc->refcnt);
 	be->svc = svc;
@@ -170,6 +176,7 @@ static void nflb_be_free_rcu(struct rcu_head *head)
 	struct nflb_backend *be = container_of(head, struct nflb_backend, rcu);
 
 	nflb_svc_put(be->svc);
+	nflb_xmit_be_destroy(be);
 	free_percpu(be->stats);
 	kfree(be);
 }

@@ -17,7 +17,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-VM_TESTS=(control.sh nat.sh)
+VM_TESTS=(control.sh nat.sh dr_tun.sh lbmss.sh)
 
 passed=0 failed=0 skipped=0
 LOG=$(mktemp -d /tmp/nflb-check.XXXXXX)

@@ -50,6 +50,7 @@ TESTS=(
 	many_services
 	many_backends
 	save_restore
+	modes
 	netns_isolation
 	permissions
 	timeouts_info
@@ -502,14 +503,12 @@ test_errors() {
 	refused 2 '' L "$N" -x list
 
 	# Accepted by the ABI, not by this datapath yet.
-	refused 1 "not supported yet" L "$N" add-service tcp 10.0.0.2:80 mode dr
-	refused 1 "not supported yet" L "$N" add-service tcp 10.0.0.2:80 mode tun
-	refused 1 "not supported yet" L "$N" add-service tcp 10.0.0.2:80 mode tun tunnel gue
-	refused 1 "not supported yet" L "$N" add-service tcp 10.0.0.2:80 mss-clamp auto
-	refused 1 "not supported yet" L "$N" add-service tcp 10.0.0.2:80 mss-clamp 1400
 	refused 1 "not supported yet" L "$N" add-service tcp '[2001:db8::1]:80'
-	refused 1 "not supported yet" L "$N" set-service $svc mode dr
 	refused 1 "not supported yet" L "$N" add-backend $svc '[2001:db8::2]:80'
+	# dr needs its backends on-link; nothing is routed in this namespace
+	# (test_modes has the other refusals of dr and tun).
+	refused 1 "lbctl: no route to the backend: mode dr needs it on a directly connected network" \
+		L "$N" set-service $svc mode dr
 
 	# None of it changed anything.
 	ok L "$N" -j list
@@ -631,6 +630,106 @@ test_save_restore() {
 	grep -q 'line 2' "$T/err" || fail "restore does not name the bad line"
 	ok L "$N" -j list
 	jcheck "j == []"
+}
+
+# Modes dr and tun and mss-clamp: accepted, listed and saved back as
+# given, with mode tun's default mss-clamp; the backends they refuse (off
+# the link in dr, another port in both), at add-backend and when
+# set-service changes the mode.
+test_modes() {
+	local dr="tcp 10.0.0.1:80" ipip="tcp 10.0.0.2:80" gue="udp 10.0.0.3:53"
+	local gue2="tcp 10.0.0.4:80" fixed="tcp 10.0.0.5:80" auto="tcp 10.0.0.6:80"
+	local nat="tcp 10.0.0.7:80" far="tcp 10.0.0.8:80"
+
+	# A link: 10.9.0.0/24 on it, 10.8.0.0/24 behind a gateway on it.
+	ok ip link add nflb-m0 type veth peer name nflb-m1
+	ok ip addr add 10.9.0.1/24 dev nflb-m0
+	ok ip link set nflb-m0 up
+	ok ip link set nflb-m1 up
+	ok ip route add 10.8.0.0/24 via 10.9.0.254
+
+	ok L "$N" add-service $dr sched rr mode dr
+	ok L "$N" add-backend $dr 10.9.0.2
+	refused 1 "lbctl: backend not on-link (routed through a gateway): mode dr needs it on a directly connected network" \
+		L "$N" add-backend $dr 10.8.0.2
+	refused 1 "lbctl: no route to the backend" L "$N" add-backend $dr 10.7.0.2
+	refused 1 "lbctl: the backend is an address of this host" \
+		L "$N" add-backend $dr 10.9.0.1
+	refused 1 "lbctl: in modes dr and tun a backend's port must be the service's port" \
+		L "$N" add-backend $dr 10.9.0.3:8080
+
+	ok L "$N" add-service $ipip mode tun
+	ok L "$N" add-backend $ipip 10.8.0.2	# tun: anywhere routable
+	refused 1 "lbctl: in modes dr and tun a backend's port must be the service's port" \
+		L "$N" add-backend $ipip 10.8.0.3:81
+	ok L "$N" add-service $gue mode tun tunnel gue gue-port 7000 mss-clamp off
+	ok L "$N" add-service $gue2 mode tun tunnel gue mss-clamp 1300
+	ok L "$N" add-service $fixed mss-clamp 1400
+	ok L "$N" add-service $auto mss-clamp auto
+
+	# set-service checks the backends against the new mode.
+	ok L "$N" add-service $nat
+	ok L "$N" add-backend $nat 10.9.0.4:8080
+	refused 1 "lbctl: in modes dr and tun a backend's port must be the service's port" \
+		L "$N" set-service $nat mode tun
+	ok L "$N" add-service $far
+	ok L "$N" add-backend $far 10.8.0.5
+	refused 1 "lbctl: backend not on-link" L "$N" set-service $far mode dr
+	ok L "$N" set-service $far mode tun
+
+	ok L "$N" -j list
+	jcheck "[[(s['vip'], s['mode'], s.get('tunnel'), s.get('gue_port'),
+		   s['mss_clamp'], s.get('mss')) for s in j] == [
+		('10.0.0.1', 'dr', None, None, 'off', None),
+		('10.0.0.2', 'tun', 'ipip', None, 'auto', None),
+		('10.0.0.3', 'tun', 'gue', 7000, 'off', None),
+		('10.0.0.4', 'tun', 'gue', 6080, 'fixed', 1300),
+		('10.0.0.5', 'nat', None, None, 'fixed', 1400),
+		('10.0.0.6', 'nat', None, None, 'auto', None),
+		('10.0.0.7', 'nat', None, None, 'off', None),
+		('10.0.0.8', 'tun', 'ipip', None, 'auto', None)],
+		[(b['addr'], b['port']) for b in j[0]['backends']] ==
+		[('10.9.0.2', 80)]]"
+	cp "$T/out" "$T/modes.json"
+	ok L "$N" list
+	grep -qx 'tcp  10.0.0.1:80  sched rr  mode dr  persist 0' "$T/out" ||
+		fail "list: the dr service's line"
+	grep -qx 'udp  10.0.0.3:53  sched wlc  mode tun  tunnel gue  gue-port 7000  persist 0' "$T/out" ||
+		fail "list: the gue service's line"
+	grep -qx 'tcp  10.0.0.4:80  sched wlc  mode tun  tunnel gue  gue-port 6080  persist 0  mss-clamp 1300' "$T/out" ||
+		fail "list: the line of the gue service with mss-clamp 1300"
+	grep -qx 'tcp  10.0.0.8:80  sched wlc  mode tun  tunnel ipip  persist 0  mss-clamp auto' "$T/out" ||
+		fail "list: the ipip service's line"
+	ok L "$N" save
+	cp "$T/out" "$T/modes.saved"
+	cat >"$T/modes.want" <<'EOF'
+add-service tcp 10.0.0.1:80 sched rr mode dr
+add-backend tcp 10.0.0.1:80 10.9.0.2:80 weight 1
+add-service tcp 10.0.0.2:80 sched wlc mode tun tunnel ipip mss-clamp auto
+add-backend tcp 10.0.0.2:80 10.8.0.2:80 weight 1
+add-service udp 10.0.0.3:53 sched wlc mode tun tunnel gue gue-port 7000 mss-clamp off
+add-service tcp 10.0.0.4:80 sched wlc mode tun tunnel gue gue-port 6080 mss-clamp 1300
+add-service tcp 10.0.0.5:80 sched wlc mode nat mss-clamp 1400
+add-service tcp 10.0.0.6:80 sched wlc mode nat mss-clamp auto
+add-service tcp 10.0.0.7:80 sched wlc mode nat
+add-backend tcp 10.0.0.7:80 10.9.0.4:8080 weight 1
+add-service tcp 10.0.0.8:80 sched wlc mode tun tunnel ipip mss-clamp auto
+add-backend tcp 10.0.0.8:80 10.8.0.5:80 weight 1
+EOF
+	same "$T/modes.want" "$T/modes.saved" "save output and the expected lines"
+	ok L "$N" flush
+	ok L "$N" restore "$T/modes.saved"
+	ok L "$N" -j list
+	same "$T/modes.json" "$T/out" "JSON listing before save and after restore"
+
+	# An mss-clamp at the old mode's default follows the new mode's;
+	# one given explicitly stays.
+	ok L "$N" set-service $far mode nat
+	ok L "$N" set-service $gue2 mode nat
+	ok L "$N" -j list
+	jcheck "[(s['mode'], s['mss_clamp'], s.get('mss')) for s in j
+		 if s['vip'] in ('10.0.0.4', '10.0.0.8')] ==
+		[('nat', 'fixed', 1300), ('nat', 'off', None)]"
 }
 
 test_netns_isolation() {

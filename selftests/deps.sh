@@ -3,13 +3,14 @@
 #
 # deps.sh [GROUP...]: install the Debian packages nflb needs, if missing.
 #
-#   build   make gcc pkg-config libmnl-dev linux-headers-amd64
+#   build   make gcc pkg-config libmnl-dev libxtables-dev linux-headers-amd64
 #   vm      qemu-system-x86 busybox-static linux-image-amd64 kmod
 #   test    iproute2 socat ipvsadm iptables tcpdump ethtool python3 procps
 #   static  sparse linux-source-6.1 (checkpatch.pl: see "deps.sh checkpatch")
 #   dkms    dkms
+#   bench   gnuplot-nox netsniff-ng (trafgen) ipvsadm iproute2 python3 (make bench)
 #
-# No GROUP means all of them.  Quiet when everything is present; otherwise
+# No GROUP means all of them but bench, which only "make bench" asks for.  Quiet when everything is present; otherwise
 # one line per install, e.g.
 #   deps: installing qemu-system-x86 busybox-static (needed by vm)
 # and "apt-get update" first, only then.
@@ -28,11 +29,12 @@ cache_dir=${NFLB_CACHE:-/var/cache/nflb}
 export DEBIAN_FRONTEND=noninteractive
 
 declare -A group_packages=(
-	[build]="make gcc pkg-config libmnl-dev linux-headers-amd64"
+	[build]="make gcc pkg-config libmnl-dev libxtables-dev linux-headers-amd64"
 	[vm]="qemu-system-x86 busybox-static linux-image-amd64 kmod"
 	[test]="iproute2 socat ipvsadm iptables tcpdump ethtool python3 procps"
 	[static]="sparse linux-source-6.1"
 	[dkms]="dkms"
+	[bench]="gnuplot-nox netsniff-ng ipvsadm iproute2 python3"
 )
 all_groups="build vm test static dkms"
 
@@ -118,8 +120,8 @@ for group in "$@"; do
 		install static ${group_packages[static]} || status=1
 		checkpatch_path || status=1
 		continue ;;
-	build|vm|test|static|dkms) ;;
-	*) msg "unknown group '$group' (groups: $all_groups checkpatch)"; exit 2 ;;
+	build|vm|test|static|dkms|bench) ;;
+	*) msg "unknown group '$group' (groups: $all_groups bench checkpatch)"; exit 2 ;;
 	esac
 	# shellcheck disable=SC2086 # word splitting of the package list is intended
 	install "$group" ${group_packages[$group]} || status=1

@@ -695,12 +695,6 @@ def bad_values(g):
          "an MSS value needs MSS mode fixed"),
         ("mode fixed without mss", k + [u8(SVC_MSS_MODE, MSS_FIXED)],
          errno.EINVAL, "MSS mode fixed needs an MSS value"),
-        ("mode dr", k + [u8(SVC_MODE, FWD_DR)], errno.EOPNOTSUPP,
-         "forwarding modes dr and tun are not supported yet"),
-        ("mode tun", k + [u8(SVC_MODE, FWD_TUN)], errno.EOPNOTSUPP,
-         "forwarding modes dr and tun are not supported yet"),
-        ("mss-clamp auto", k + [u8(SVC_MSS_MODE, MSS_AUTO)], errno.EOPNOTSUPP,
-         "MSS clamping is not supported yet"),
         ("IPv6 service", [u16(SVC_FAMILY, AF_INET6), k[1],
                           nla(SVC_ADDR, socket.inet_pton(socket.AF_INET6,
                                                          "2001:db8::1")),
@@ -734,9 +728,11 @@ def bad_values(g):
     expect(g.cmd(CMD_SET_BACKEND, K, nest(A_BACKEND, *be_key(),
                                           u32(BE_WEIGHT, WEIGHT_MAX + 1))),
            errno.ERANGE, "integer out of range", "set-backend weight 65536")
+    # dr needs the backend on-link; this namespace has no route to it.
     expect(g.cmd(CMD_SET_SERVICE, nest(A_SERVICE, *k, u8(SVC_MODE, FWD_DR))),
-           errno.EOPNOTSUPP, "forwarding modes dr and tun are not supported yet",
-           "set-service mode dr")
+           errno.EHOSTUNREACH,
+           "no route to the backend: mode dr needs it on a directly "
+           "connected network", "set-service mode dr, backend unroutable")
     s = n_services(g)
     check(len(s) == 1 and len(s[0][2]) == 1, "expected 1 service, 1 backend")
     a = s[0][1]
@@ -745,6 +741,62 @@ def bad_values(g):
           "weight changed by a refused request: %d" % get_u(be[BE_WEIGHT]))
     check(get_u(a[SVC_MODE]) == FWD_NAT, "mode changed by a refused request")
     check(a[SVC_SCHED] == b"wlc\0", "sched %r, expected wlc" % a[SVC_SCHED])
+    expect(g.cmd(CMD_FLUSH), 0, None, "flush")
+
+
+@test
+def modes(g):
+    """dr, tun (ipip, gue) and mss-clamp are accepted and read back;
+    dr and tun refuse a backend port other than the service's"""
+    PORT_MSG = "in modes dr and tun a backend's port must be the service's port"
+    k = svc_key()
+    gue = svc_key(port=81)
+    nat = svc_key(port=82)
+    expect(g.cmd(CMD_NEW_SERVICE, nest(A_SERVICE, *k, u8(SVC_MODE, FWD_TUN))),
+           0, None, "mode tun")
+    expect(g.cmd(CMD_NEW_SERVICE, nest(A_SERVICE, *gue, u8(SVC_MODE, FWD_TUN),
+                                       u8(SVC_TUNNEL, 1),
+                                       u16(SVC_GUE_PORT, 7000),
+                                       u8(SVC_MSS_MODE, MSS_OFF))),
+           0, None, "mode tun tunnel gue gue-port 7000 mss off")
+    expect(g.cmd(CMD_NEW_SERVICE, nest(A_SERVICE, *nat, u8(SVC_MSS_MODE,
+                                                           MSS_FIXED),
+                                       u16(SVC_MSS, 1300))),
+           0, None, "mode nat mss 1300")
+    s = {x[0][3]: x[1] for x in n_services(g)}
+    check(get_u(s[80][SVC_MODE]) == FWD_TUN and
+          get_u(s[80][SVC_TUNNEL]) == 0 and SVC_GUE_PORT not in s[80] and
+          get_u(s[80][SVC_MSS_MODE]) == MSS_AUTO and SVC_MSS not in s[80],
+          "tun service read back wrong: %s" % s[80])
+    check(get_u(s[81][SVC_TUNNEL]) == 1 and
+          get_u(s[81][SVC_GUE_PORT]) == 7000 and
+          get_u(s[81][SVC_MSS_MODE]) == MSS_OFF,
+          "gue service read back wrong: %s" % s[81])
+    check(get_u(s[82][SVC_MODE]) == FWD_NAT and SVC_TUNNEL not in s[82] and
+          get_u(s[82][SVC_MSS_MODE]) == MSS_FIXED and
+          get_u(s[82][SVC_MSS]) == 1300,
+          "nat service read back wrong: %s" % s[82])
+
+    K = nest(A_SERVICE, *k)
+    expect(g.cmd(CMD_NEW_BACKEND, K, nest(A_BACKEND, *be_key(port=8080))),
+           errno.EINVAL, PORT_MSG, "tun backend on another port")
+    expect(g.cmd(CMD_NEW_BACKEND, K, nest(A_BACKEND, *be_key())), 0, None,
+           "tun backend on the service's port")
+    N = nest(A_SERVICE, *nat)
+    expect(g.cmd(CMD_NEW_BACKEND, N, nest(A_BACKEND, *be_key(port=8080))),
+           0, None, "nat backend on another port")
+    expect(g.cmd(CMD_SET_SERVICE, nest(A_SERVICE, *nat,
+                                       u8(SVC_MODE, FWD_TUN))),
+           errno.EINVAL, PORT_MSG, "set-service mode tun, backend port 8080")
+    # Back to nat: the mss-clamp that was tun's default follows the mode.
+    expect(g.cmd(CMD_SET_SERVICE, nest(A_SERVICE, *k, u8(SVC_MODE, FWD_NAT))),
+           0, None, "set-service mode nat")
+    s = {x[0][3]: x[1] for x in n_services(g)}
+    check(get_u(s[80][SVC_MODE]) == FWD_NAT and SVC_TUNNEL not in s[80] and
+          get_u(s[80][SVC_MSS_MODE]) == MSS_OFF,
+          "tun -> nat read back wrong: %s" % s[80])
+    check(get_u(s[82][SVC_MODE]) == FWD_NAT,
+          "a refused set-service changed the mode: %s" % s[82])
     expect(g.cmd(CMD_FLUSH), 0, None, "flush")
 
 

@@ -85,6 +85,9 @@ test_install() {
 	test -x "$d/usr/local/sbin/lbctl"
 	"$d/usr/local/sbin/lbctl" -V | grep -q 0.1.0
 	test -f "$d/usr/local/share/man/man8/lbctl.8"
+	# The LBMSS plugin, where iptables looks for it, and its man page.
+	test -f "$d$(pkg-config --variable=xtlibdir xtables)/libxt_LBMSS.so"
+	test -f "$d/usr/local/share/man/man8/iptables-LBMSS.8"
 }
 
 checks=("$@")

@@ -29,6 +29,8 @@ static const char *const drop_names[] = {
 	[NFLB_DROP_NO_CONN] = "no_conn",
 	[NFLB_DROP_BACKEND_GONE] = "backend_gone",
 	[NFLB_DROP_XMIT] = "xmit",
+	[NFLB_DROP_TOO_BIG] = "too_big",
+	[NFLB_DROP_TTL] = "ttl",
 };
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))

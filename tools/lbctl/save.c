@@ -37,8 +37,11 @@ static void save_print(FILE *f, const struct lb_table *t)
 		}
 		if (s->persist)
 			fprintf(f, " persist %u", s->persist);
+		/* "off" is the default except in mode tun (auto). */
 		if (s->mss_mode == NFLB_MSS_AUTO)
 			fprintf(f, " mss-clamp auto");
+		else if (s->mss_mode == NFLB_MSS_OFF && s->mode == NFLB_FWD_TUN)
+			fprintf(f, " mss-clamp off");
 		else if (s->mss_mode == NFLB_MSS_FIXED)
 			fprintf(f, " mss-clamp %u", s->mss);
 		fputc('\n', f);

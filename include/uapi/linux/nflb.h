@@ -52,16 +52,45 @@
  *                           NFLB_TUNNEL_GUE; default NFLB_GUE_PORT_DEFAULT
  *     NFLB_SVC_A_PERSIST    u32 seconds a client stays on its backend across
  *                           connections, 0..NFLB_PERSIST_MAX; 0 (default) off
- *     NFLB_SVC_A_MSS_MODE   u8, enum nflb_mss_mode; default NFLB_MSS_OFF
+ *     NFLB_SVC_A_MSS_MODE   u8, enum nflb_mss_mode; default NFLB_MSS_AUTO
+ *                           in NFLB_FWD_TUN, NFLB_MSS_OFF otherwise
  *     NFLB_SVC_A_MSS        u16, the ceiling for NFLB_MSS_FIXED, which
  *                           requires it
  *     NFLB_SVC_A_FLAGS      u32, NFLB_SVC_F_* bits
  *   EEXIST if the service exists; ENOSPC past NFLB_INFO_A_MAX_SERVICES;
- *   EOPNOTSUPP for a setting this version's datapath cannot honour yet.
+ *   EOPNOTSUPP for an IPv6 service, which this version's datapath cannot
+ *   honour yet.
+ *
+ *   Modes.  NFLB_FWD_NAT rewrites the destination of a client's packets to
+ *   the backend and the source of the backend's replies, which must route
+ *   through this host, to the VIP.  NFLB_FWD_DR sends the client's packet
+ *   unchanged to the backend's MAC address: the backend is on a directly
+ *   connected network and holds the VIP itself (not answering ARP for it).
+ *   NFLB_FWD_TUN encapsulates the client's packet, from this host's
+ *   address toward the backend to the backend, which may be anywhere
+ *   routable: in IPv4 (IPIP), or in UDP to NFLB_SVC_A_GUE_PORT with a GUE
+ *   header (version 0, no options; what "ip fou add port PORT gue" takes).
+ *   In DR and TUN the backend answers the client directly: only the
+ *   client's packets pass, and "out" counters stay 0.  A DF packet that
+ *   does not fit the path once encapsulated is answered with ICMP
+ *   "fragmentation needed" carrying the MTU left for it (counted as
+ *   NFLB_DROP_TOO_BIG).  ICMP errors about a flow (e.g. from a router on
+ *   the way back to the client, addressed to the VIP) go to the backend
+ *   that owns it.
+ *
+ *   MSS clamping lowers the MSS option of clients' TCP SYNs (never
+ *   raises it): NFLB_MSS_AUTO to the MTU of the route toward the backend
+ *   less the tunnel's headers and 40 bytes of IPv4 and TCP headers,
+ *   NFLB_MSS_FIXED to NFLB_SVC_A_MSS.  It shapes the segments the backend
+ *   sends; those the client sends are shaped by the backend's SYN-ACK,
+ *   which in DR and TUN does not pass this host.
  *
  * NFLB_CMD_SET_SERVICE: as NEW_SERVICE; only the attributes given change.
  *   ENOENT if the service does not exist.  Changing the scheduler keeps the
- *   service's connections and counters.
+ *   service's connections and counters.  A new mode is refused, as at
+ *   NEW_BACKEND, if one of the backends does not fit it.  When the mode
+ *   changes and NFLB_SVC_A_MSS_MODE is not given, an MSS mode at the old
+ *   mode's default becomes the new mode's default.
  *
  * NFLB_CMD_DEL_SERVICE: NFLB_A_SERVICE with the naming attributes.  Its
  *   backends go with it; its connections stop being forwarded at once.
@@ -88,7 +117,11 @@
  *   NFLB_BE_A_FAMILY, NFLB_BE_A_ADDR, NFLB_BE_A_PORT and optionally
  *   NFLB_BE_A_WEIGHT (u32, 0..NFLB_WEIGHT_MAX, default 1).  EEXIST if that
  *   backend exists; ENOSPC past NFLB_INFO_A_MAX_BACKENDS.  Weight 0 drains:
- *   the backend's connections continue, new ones go elsewhere.
+ *   the backend's connections continue, new ones go elsewhere.  In
+ *   NFLB_FWD_DR and NFLB_FWD_TUN the packet keeps its destination port:
+ *   EINVAL if the backend's port is not the service's.  In NFLB_FWD_DR,
+ *   EHOSTUNREACH if the backend is not on a directly connected network (no
+ *   route, or one through a gateway), EINVAL if it is this host.
  *
  * NFLB_CMD_SET_BACKEND: as NEW_BACKEND; NFLB_BE_A_WEIGHT is required.
  *
@@ -265,7 +298,18 @@ enum nflb_drop_reason {
 	NFLB_DROP_NO_MEM,	/* allocation of a connection entry failed */
 	NFLB_DROP_NO_CONN,	/* not a connection start, and no entry (TCP: reset) */
 	NFLB_DROP_BACKEND_GONE,	/* a packet of a deleted backend's connection */
-	NFLB_DROP_XMIT,		/* rewriting or routing the packet failed */
+	NFLB_DROP_XMIT,		/* rewriting, routing or encapsulating the
+				 * packet failed; dr: the backend is no
+				 * longer on-link
+				 */
+	NFLB_DROP_TOO_BIG,	/* dr/tun: DF set, larger than the path MTU
+				 * toward the backend less the tunnel's
+				 * headers; the sender got ICMP
+				 * "fragmentation needed" with that MTU
+				 */
+	NFLB_DROP_TTL,		/* dr/tun: the TTL ran out here; the sender
+				 * got ICMP "time exceeded"
+				 */
 	__NFLB_DROP_MAX
 };
 

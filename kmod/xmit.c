@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Transmit for modes dr and tun.
+ *
+ * The hook runs at PRE_ROUTING: a packet for the VIP has no route yet, and
+ * the one the stack would give it (local delivery, or a forward toward the
+ * VIP) is of no use.  We route it to the backend ourselves and send it
+ * through LOCAL_OUT and the output path (POSTROUTING, fragmentation, the
+ * neighbour), like IPVS does, and steal it from the hook.  On the way we
+ * do what a router does: decrement the TTL (time exceeded to the client
+ * when it runs out), and refuse a DF packet that the path cannot carry
+ * with "fragmentation needed" carrying the MTU left for the client's
+ * packet once the tunnel's headers are added.
+ *
+ * dr: the packet is unchanged (destination the VIP); the route to the
+ * backend is looked up with FLOWI_FLAG_KNOWN_NH, which makes the neighbour
+ * the backend's address rather than the packet's destination: only the
+ * MAC address changes.  That works for a backend on a directly connected
+ * network only, which the control plane checks at add-backend and the
+ * packet path checks again on every new route.
+ *
+ * tun: an IPv4 header (ipip), or IPv4, UDP and a GUE header (gue, RFC
+ * draft-ietf-intarea-gue, version 0, no options) go in front, from this
+ * host's address toward the backend.  The packet keeps its GSO state:
+ * iptunnel_handle_offloads() adds SKB_GSO_IPXIP4 (and SKB_GSO_UDP_TUNNEL
+ * for GUE), so a GRO aggregate is segmented, inner and outer headers
+ * alike, only where it has to be.  The outer header copies the client's
+ * DF bit: a packet without it may be fragmented outside, past this host.
+ *
+ * Routes are cached per backend and per CPU (struct dst_cache): a lookup
+ * per packet only when the routing changed.
+ */
+#include <kunit/visibility.h>
+#include <linux/icmp.h>
+#include <linux/netfilter_ipv4.h>
+#include <net/dst.h>
+#include <net/icmp.h>
+#include <net/inet_ecn.h>
+#include <net/ip.h>
+#include <net/ip_tunnels.h>
+#include <net/route.h>
+#include <net/udp.h>
+
+#include "xmit.h"
+
+int nflb_xmit_be_init(struct nflb_backend *be)
+{
+	return dst_cache_init(&be->dst_cache, GFP_KERNEL);
+}
+
+/* From the backend's RCU callback: no reader is left. */
+void nflb_xmit_be_destroy(struct nflb_backend *be)
+{
+	dst_cache_destroy(&be->dst_cache);
+}
+
+/*
+ * The cache only records when it was reset; each CPU's entry is looked up
+ * again the next time that CPU uses it.
+ */
+void nflb_xmit_be_reset(struct nflb_backend *be)
+{
+	dst_cache_reset(&be->dst_cache);
+}
+
+/*
+ * A dr route was looked up with FLOWI_FLAG_KNOWN_NH: its next hop is set,
+ * to the backend itself when on-link.  A route without one was cached
+ * before the service changed to dr and is looked up again.
+ */
+static bool nflb_rt_has_nh(const struct rtable *rt)
+{
+	return rt->rt_gw_family == AF_INET;
+}
+
+/* The route to @be, with a reference, and this host's address toward it. */
+static struct rtable *nflb_be_route(struct net *net, struct nflb_backend *be,
+				    u8 mode, __be32 *saddr)
+{
+	struct flowi4 fl4;
+	struct rtable *rt;
+
+	rt = dst_cache_get_ip4(&be->dst_cache, saddr);
+	if (likely(rt)) {
+		if (mode != NFLB_FWD_DR || nflb_rt_has_nh(rt))
+			return rt;
+		ip_rt_put(rt);
+	}
+	memset(&fl4, 0, sizeof(fl4));
+	fl4.daddr = be->addr.ip;
+	if (mode == NFLB_FWD_DR)
+		fl4.flowi4_flags = FLOWI_FLAG_KNOWN_NH;
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt))
+		return rt;
+	dst_cache_set_ip4(&be->dst_cache, &rt->dst, fl4.saddr);
+	*saddr = fl4.saddr;
+	return rt;
+}
+
+unsigned int nflb_xmit_route_mtu(struct net *net, struct nflb_backend *be)
+{
+	struct rtable *rt;
+	unsigned int mtu;
+	__be32 saddr;
+
+	rt = nflb_be_route(net, be, READ_ONCE(be->svc->mode), &saddr);
+	if (IS_ERR(rt))
+		return 0;
+	mtu = dst_mtu(&rt->dst);
+	ip_rt_put(rt);
+	return mtu;
+}
+
+/*
+ * Whether a DF packet of @skb's size cannot be sent in one piece over
+ * @mtu, as the forwarding path decides it (ip_exceeds_mtu()): a datagram
+ * we reassembled leaves in the fragments it came in, a GSO packet in
+ * segments that each must fit.
+ */
+VISIBLE_IF_KUNIT bool nflb_xmit_too_big(const struct sk_buff *skb,
+					unsigned int mtu)
+{
+	if (unlikely(IPCB(skb)->frag_max_size > mtu))
+		return true;
+	if (skb->ignore_df || skb->len <= mtu)
+		return false;
+	if (skb_is_gso(skb) && skb_gso_validate_network_len(skb, mtu))
+		return false;
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(nflb_xmit_too_big);
+
+/*
+ * Puts the outer headers of @e in front of the IPv4 packet at skb->data
+ * (network and transport headers set), with @headroom to spare in front of
+ * them for the link layer.  The inner packet is left as it is.  0, or
+ * -ENOMEM when the header could not be made writable.
+ */
+VISIBLE_IF_KUNIT int nflb_encap_push(struct net *net, struct sk_buff *skb,
+				     const struct nflb_encap *e,
+				     unsigned int headroom)
+{
+	bool gue = e->tunnel == NFLB_TUNNEL_GUE;
+	int gso_type = SKB_GSO_IPXIP4;
+	const struct iphdr *inner;
+	u8 tos, ttl, proto;
+	struct iphdr *iph;
+	__be16 df;
+
+	if (skb_cow_head(skb, headroom + (gue ? NFLB_GUE_OVERHEAD :
+					  NFLB_IPIP_OVERHEAD)))
+		return -ENOMEM;
+	inner = ip_hdr(skb);
+	tos = INET_ECN_encapsulate(inner->tos, inner->tos);
+	ttl = inner->ttl;
+	df = inner->frag_off & htons(IP_DF);
+
+	if (gue)
+		gso_type |= SKB_GSO_UDP_TUNNEL;
+	if (iptunnel_handle_offloads(skb, gso_type))
+		return -ENOMEM;
+	/* What GSO and the drivers look at to find the inner packet. */
+	skb_set_inner_ipproto(skb, IPPROTO_IPIP);
+	skb_set_inner_mac_header(skb, skb_inner_network_offset(skb));
+	skb->transport_header = skb->network_header;
+
+	proto = IPPROTO_IPIP;
+	if (gue) {
+		struct guehdr *gh;
+		struct udphdr *uh;
+
+		/* Version 0, no options, no flags: a data message. */
+		gh = skb_push(skb, sizeof(*gh));
+		gh->word = 0;
+		gh->proto_ctype = IPPROTO_IPIP;
+		uh = skb_push(skb, sizeof(*uh));
+		skb_reset_transport_header(skb);
+		uh->source = e->sport;
+		uh->dest = e->dport;
+		uh->len = htons(skb->len);
+		/* No checksum (RFC 768 allows it over IPv4): the inner
+		 * packet has its own, and it saves GSO a pass.
+		 */
+		uh->check = 0;
+		proto = IPPROTO_UDP;
+	}
+
+	iph = skb_push(skb, sizeof(*iph));
+	skb_reset_network_header(skb);
+	iph->version = 4;
+	iph->ihl = sizeof(*iph) / 4;
+	iph->tos = tos;
+	/* A GRO aggregate may exceed 64 KiB once encapsulated: GSO sets each
+	 * segment's length, as for BIG TCP.
+	 */
+	iph->tot_len = skb->len <= IP_MAX_MTU ? htons(skb->len) : 0;
+	iph->frag_off = df;
+	iph->ttl = ttl;
+	iph->protocol = proto;
+	iph->saddr = e->saddr;
+	iph->daddr = e->daddr;
+	ip_select_ident(net, skb, NULL);
+	ip_send_check(iph);
+	skb->protocol = htons(ETH_P_IP);
+	memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(nflb_encap_push);
+
+static unsigned int nflb_xmit_drop(struct nflb_net *nn,
+				   enum nflb_drop_reason why)
+{
+	nflb_drop_count(nn, why);
+	return NF_DROP;
+}
+
+unsigned int nflb_xmit(struct nflb_net *nn, struct sk_buff *skb,
+		       struct nflb_backend *be)
+{
+	struct nflb_service *svc = be->svc;
+	u8 mode = READ_ONCE(svc->mode);
+	u8 tunnel = READ_ONCE(svc->tunnel);
+	struct net *net = nn->net;
+	unsigned int overhead, mtu;
+	struct nflb_encap e;
+	struct rtable *rt;
+	struct iphdr *iph;
+	__be32 saddr;
+
+	rt = nflb_be_route(net, be, mode, &saddr);
+	if (IS_ERR(rt))
+		return nflb_xmit_drop(nn, NFLB_DROP_XMIT);
+	/* Whatever route came with the packet was for the VIP.  Ours goes
+	 * on it now: icmp_send() needs one, and the output path uses it.
+	 */
+	skb_dst_drop(skb);
+	skb_dst_set(skb, &rt->dst);
+	/* Not to this host, and in dr to the backend's own MAC address: the
+	 * routing may have changed since add-backend checked.  (A dr route
+	 * without a next hop is one bound to a nexthop exception for the
+	 * backend: it would resolve the VIP's neighbour instead.)
+	 */
+	if (unlikely(rt->rt_flags & (RTCF_LOCAL | RTCF_BROADCAST |
+				     RTCF_MULTICAST) ||
+		     (mode == NFLB_FWD_DR &&
+		      (rt->rt_uses_gateway || !nflb_rt_has_nh(rt)))))
+		return nflb_xmit_drop(nn, NFLB_DROP_XMIT);
+
+	iph = ip_hdr(skb);
+	if (unlikely(iph->ttl <= 1)) {
+		icmp_send(skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0);
+		return nflb_xmit_drop(nn, NFLB_DROP_TTL);
+	}
+	overhead = nflb_encap_overhead(mode, tunnel);
+	mtu = dst_mtu(&rt->dst);
+	if (unlikely(mtu < overhead + IPV4_MIN_MTU))
+		return nflb_xmit_drop(nn, NFLB_DROP_XMIT);
+	mtu -= overhead;
+	if (unlikely((iph->frag_off & htons(IP_DF)) &&
+		     nflb_xmit_too_big(skb, mtu))) {
+		/* No reply to an ICMP error: icmp_send() checks that. */
+		icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(mtu));
+		return nflb_xmit_drop(nn, NFLB_DROP_TOO_BIG);
+	}
+
+	if (unlikely(skb_ensure_writable(skb, sizeof(*iph))))
+		return nflb_xmit_drop(nn, NFLB_DROP_XMIT);
+	ip_decrease_ttl(ip_hdr(skb));
+	/* A forwarded packet, as ip_forward() leaves it: no socket, no
+	 * receive checksum or timestamp that the output path could misread.
+	 */
+	skb_orphan(skb);
+	skb_forward_csum(skb);
+	skb_clear_tstamp(skb);
+	nflb_untrack(skb);
+
+	if (mode == NFLB_FWD_TUN) {
+		e.saddr = saddr;
+		e.daddr = be->addr.ip;
+		e.tunnel = tunnel;
+		e.sport = 0;
+		e.dport = 0;
+		if (tunnel == NFLB_TUNNEL_GUE) {
+			/* Entropy for ECMP and RSS on the way: a hash of the
+			 * inner flow, as every UDP tunnel does.
+			 */
+			e.sport = udp_flow_src_port(net, skb, 0, 0, false);
+			e.dport = htons(READ_ONCE(svc->gue_port));
+		}
+		if (nflb_encap_push(net, skb, &e,
+				    LL_RESERVED_SPACE(rt->dst.dev) +
+				    rt->dst.header_len))
+			return nflb_xmit_drop(nn, NFLB_DROP_XMIT);
+	}
+	/* Checked above: what is left to fragment has no DF, or is an
+	 * outer header whose DF only serves the path past this host.
+	 */
+	skb->ignore_df = 1;
+	NF_HOOK(NFPROTO_IPV4, NF_INET_LOCAL_OUT, net, NULL, skb, NULL,
+		rt->dst.dev, dst_output);
+	return NF_STOLEN;
+}
+
+int nflb_xmit_check_dr(struct net *net, __be32 addr,
+		       struct netlink_ext_ack *extack)
+{
+	struct flowi4 fl4;
+	struct rtable *rt;
+	int err = 0;
+
+	memset(&fl4, 0, sizeof(fl4));
+	fl4.daddr = addr;
+	fl4.flowi4_flags = FLOWI_FLAG_KNOWN_NH;
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt)) {
+		NL_SET_ERR_MSG(extack,
+			       "no route to the backend: mode dr needs it on a directly connected network");
+		return -EHOSTUNREACH;
+	}
+	if (rt->rt_flags & RTCF_LOCAL) {
+		NL_SET_ERR_MSG(extack,
+			       "the backend is an address of this host: mode dr cannot send to it");
+		err = -EINVAL;
+	} else if (rt->rt_type != RTN_UNICAST) {
+		NL_SET_ERR_MSG(extack, "the backend address is not unicast");
+		err = -EINVAL;
+	} else if (rt->rt_uses_gateway) {
+		NL_SET_ERR_MSG(extack,
+			       "backend not on-link (routed through a gateway): mode dr needs it on a directly connected network");
+		err = -EHOSTUNREACH;
+	}
+	ip_rt_put(rt);
+	return err;
+}
