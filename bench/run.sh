@@ -1,0 +1,84 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make bench [QUICK=1]`: nflb against IPVS and plain IP forwarding, in one
+# QEMU guest (selftests/vm-run), then the results rendered on the host.
+#
+#   host                                   guest (bench/guest.sh)
+#   ----                                   ----------------------
+#   deps (gnuplot, ipvsadm, ...)
+#   syngen built (bench/syngen.c)
+#   vm-run --cpus 3 -- guest.sh  ------>   namespaces, pktgen, syngen,
+#                                          IPVS, nflb; every command logged,
+#   log.txt  <---- stdout ------------     figures as "@@BENCH ..." lines
+#   report.py: results.md, results.csv,
+#   ratios.csv, raw.csv, pps.png
+#
+# The guest's root is the host's, read-only with a tmpfs on top, so its
+# results come back on stdout.  Results go to bench/results/ (QUICK=1:
+# bench/results/quick/, a smoke run not comparable to the targets).
+#
+# Usage: bench/run.sh [--quick] [TEST...]     TEST: pps newconn conns control
+# Environment: NFLB_BENCH_CPUS (3), NFLB_BENCH_MEM (2048 MB),
+# NFLB_BENCH_MODES ("nat dr tun"), NFLB_BENCH_PAIRS, NFLB_BENCH_OUT.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+quick=()
+out=bench/results
+if [ "${1:-}" = --quick ]; then
+	quick=(--quick)
+	out=bench/results/quick
+	shift
+fi
+out=${NFLB_BENCH_OUT:-$out}
+pairs=()
+[ -n "${NFLB_BENCH_PAIRS:-}" ] && pairs=(--pairs "$NFLB_BENCH_PAIRS")
+# Two generator CPUs and the director's: one generator CPU offers about
+# what one director CPU forwards under TCG, which would make plain
+# forwarding a measure of the generator.
+cpus=${NFLB_BENCH_CPUS:-3}
+mem=${NFLB_BENCH_MEM:-2048}
+
+msg() { echo "bench: $*" >&2; }
+
+selftests/deps.sh build vm bench || exit 1
+
+mkdir -p "$out" || exit 1
+log=$out/log.txt
+[ -e "$log" ] && mv "$log" "$out/log.prev.txt"
+
+# The SYN generator, for the guest (which sees this file system).
+if [ ! -x bench/syngen ] || [ bench/syngen.c -nt bench/syngen ]; then
+	gcc -O2 -Wall -Wextra -Werror -std=gnu11 -o bench/syngen bench/syngen.c ||
+		{ msg "cannot build bench/syngen"; exit 1; }
+fi
+
+load() { cut -d ' ' -f 1-3 /proc/loadavg | tr ' ' /; }
+others=$(pgrep -c -x qemu-system-x86)	# comm is cut to 15 characters
+load_before=$(load)
+machine="$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) cores, $(($(awk '/MemTotal/ { print $2 }' /proc/meminfo) / 1048576)) GB"
+msg "$machine; load average $load_before; $others other QEMU guests running"
+msg "full log: $log"
+start=$(date +%s)
+
+# slab_nomerge: nflb_conn and ip_vs_conn keep slab caches of their own,
+# which /proc/slabinfo then accounts separately.
+timeout=2400
+[ ${#quick[@]} -gt 0 ] && timeout=900
+NFLB_BENCH_SYNGEN=$PWD/bench/syngen NFLB_VM_APPEND="slab_nomerge ${NFLB_VM_APPEND:-}" \
+	selftests/vm-run --cpus "$cpus" --mem "$mem" --timeout "$timeout" -- \
+	bench/guest.sh "${quick[@]}" "${pairs[@]}" "$@" 2>&1 |
+	tee "$log" |
+	grep --line-buffered -E '^(== |# (pps|newconn|fill|generators|ipvs|nflb|none|ip_vs_conn|nflb_conn|test)|guest.sh:|vm-run:|@@NA)'
+status=${PIPESTATUS[0]}
+elapsed=$(($(date +%s) - start))
+if [ "$status" != 0 ]; then
+	msg "the guest failed (status $status) after $elapsed s; see $log"
+	exit 1
+fi
+
+python3 bench/report.py "$log" "$out" "date=$(date -u '+%Y-%m-%d %H:%M UTC')" \
+	"machine=$machine" "load_before=$load_before" "load_after=$(load)" \
+	"other_vms=$others" "elapsed=$elapsed" || exit 1
+msg "done in $elapsed s: $out/results.md, results.csv, ratios.csv, raw.csv, pps.png"
