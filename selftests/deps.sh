@@ -5,7 +5,7 @@
 #
 #   build   make gcc pkg-config libmnl-dev libxtables-dev linux-headers-amd64
 #   vm      qemu-system-x86 busybox-static linux-image-amd64 kmod
-#   test    iproute2 socat ipvsadm iptables tcpdump ethtool python3 procps
+#   test    iproute2 socat ipvsadm iptables tcpdump ethtool python3 procps jq
 #   static  sparse linux-source-6.1 (checkpatch.pl: see "deps.sh checkpatch")
 #   dkms    dkms
 #   bench   gnuplot-nox netsniff-ng (trafgen) ipvsadm iproute2 python3 (make bench)
@@ -31,7 +31,7 @@ export DEBIAN_FRONTEND=noninteractive
 declare -A group_packages=(
 	[build]="make gcc pkg-config libmnl-dev libxtables-dev linux-headers-amd64"
 	[vm]="qemu-system-x86 busybox-static linux-image-amd64 kmod"
-	[test]="iproute2 socat ipvsadm iptables tcpdump ethtool python3 procps"
+	[test]="iproute2 socat ipvsadm iptables tcpdump ethtool python3 procps jq"
 	[static]="sparse linux-source-6.1"
 	[dkms]="dkms"
 	[bench]="gnuplot-nox netsniff-ng ipvsadm iproute2 python3"
