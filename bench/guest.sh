@@ -74,6 +74,7 @@ if [ "$QUICK" = 1 ]; then
 	DUR=1			# seconds counted per run
 	WARM=0.3		# seconds before counting starts
 	BIG=20000		# entries for the "many connections" figures
+	BIG_IPVS=20000
 	SERVICES=500		# control plane: services (x 4 backends)
 	MODES=${NFLB_BENCH_MODES:-nat}
 	NEWCONN=${NFLB_BENCH_NEWCONN:-tcp}	# kinds of new connections
@@ -82,6 +83,9 @@ else
 	DUR=2
 	WARM=0.5
 	BIG=1000000
+	# IPVS's memory per connection does not depend on how many there
+	# are (its table is allocated at load time); fewer save minutes.
+	BIG_IPVS=200000
 	SERVICES=10000
 	MODES=${NFLB_BENCH_MODES:-nat dr tun}
 	NEWCONN=${NFLB_BENCH_NEWCONN:-tcp udp}
@@ -302,6 +306,7 @@ chains_cleanup() {
 	for name in "${!CHAINS[@]}"; do
 		chain_delete "$name" >/dev/null
 	done
+	[ -n "${CTL:-}" ] && [ -e "/run/netns/$CTL" ] && ip netns del "$CTL"
 }
 defer chains_cleanup
 
@@ -588,7 +593,7 @@ sys_pkts() {
 # Test: packets per second by mode
 
 test_pps() {
-	local mode sys i k order=(plain ipvs nflb) n
+	local mode sys i k order=(plain ipvs nflb) n systems ns chain
 	local -A ok sum
 
 	say "pps: UDP, $FLOWS flows, modes $MODES, $PAIRS pairs of ${DUR}s runs"
@@ -610,7 +615,13 @@ test_pps() {
 	chain_delete gen
 
 	for mode in $MODES; do
-		ok=([plain]=1) sum=([ipvs]=0)
+		ok=([plain]=1 [idle]=1) sum=([ipvs]=0)
+		# In NAT mode also "idle": plain forwarding with nflb loaded
+		# and nothing configured in that namespace, what the module
+		# costs the traffic that is not for it (defrag and its hook).
+		systems=(plain ipvs nflb)
+		[ "$mode" = nat ] && systems+=(idle)
+		ns=${#systems[@]}
 		nflb_unload
 		# IPVS is configured once per mode: its connections persist
 		# from run to run (UDP timeout 300 s), as they would; but not
@@ -623,10 +634,12 @@ test_pps() {
 		fi
 		sys_setup plain "$mode" plain udp "$VPORT" || die "plain setup"
 		for ((i = 1; i <= PAIRS; i++)); do
-			for ((k = 0; k < 3; k++)); do
-				sys=${order[$(((i - 1 + k) % 3))]}
+			for ((k = 0; k < ns; k++)); do
+				sys=${systems[$(((i - 1 + k) % ns))]}
+				chain=$sys
 				case $sys in
 				plain|ipvs) nflb_unload ;;
+				idle) nflb_load; chain=plain ;;
 				nflb)
 					[ "${ok[nflb]-}" = no ] && continue
 					# Loaded afresh (the others ran without
@@ -641,7 +654,7 @@ test_pps() {
 					esac ;;
 				esac
 				[ "${ok[$sys]-}" = 1 ] || continue
-				rate "$sys" pg
+				rate "$chain" pg
 				echo "# pps.$mode $sys run $i: $PPS/s at the sink; $OFFERED/s offered, $DROPPED/s refused by the full ring"
 				result "pps.$mode" "$sys" "$i" "$PPS"
 				result "offered.$mode" "$sys" "$i" "$OFFERED"
@@ -746,33 +759,34 @@ entries() {	# SYSTEM CHAIN: connection entries in the chain's director
 
 # fill CHAIN N SYSTEM CACHE: N UDP flows (N source addresses from
 # 10.64.0.0 up) through the chain's director until the system holds 99% of
-# them (its slab CACHE counts them as they come).  The NAPI thread may
-# run on any CPU meanwhile.  Every datagram the full ring refuses costs
-# another pass over all N, so the generators are paced at 85% of the rate
-# at which entries appear in a first 2-second burst.
+# them (its slab CACHE counts them as they come).  The NAPI thread may run
+# on any CPU meanwhile.  Every datagram the full ring refuses costs another
+# pass over all N, so the generators' rate follows the director's: every
+# second, 20% less if the ring refused more than 1% of what was sent,
+# else 10% more.
 fill() {
-	local chain=$1 n=$2 sys=$3 cache=$4 smax t0 o0 o1 r k pid have
+	local chain=$1 n=$2 sys=$3 cache=$4 smax t0 o0 k pid have rate=4000
+	local s0 d0 ds dd
 	pid=PC_$chain
 	smax=$(int2ip $(($(ip2int 10.64.0.0) + n - 1)))
 	pg_setup "$chain" 0 10.64.0.0 "$smax" 5000 5000
-	# Any CPU may forward meanwhile.
 	napi_pin "$chain" "$(((1 << NCPUS) - 1))"
+	fill_rate "$chain" "$rate"
 	slab "$cache"; o0=$OBJS
 	now; t0=$NOW
 	pg_cmd "$chain" start
-	nap 2
-	pg_cmd "$chain" stop
-	slab "$cache"; now
-	r=$(((OBJS - o0) * 1000000 / (NOW - t0)))
-	[ "$r" -gt 100 ] || die "fill: $((OBJS - o0)) entries in 2 s"
-	echo "# fill: $r entries/s at full speed; pacing the generators at $((r * 85 / 100))/s"
-	for ((k = 0; k < NGEN; k++)); do
-		pg_write "/proc/${!pid}/net/pktgen/c0@$k" "ratep $((r * 85 / 100 / NGEN))"
-	done
-	pg_cmd "$chain" start
-	now; t0=$NOW
+	client_tx "${!pid}"; s0=$TXP d0=$TXD
 	until slab "$cache"; [ $((OBJS - o0)) -ge $((n * 99 / 100)) ]; do
 		nap 1
+		client_tx "${!pid}"
+		ds=$((TXP - s0)) dd=$((TXD - d0)) s0=$TXP d0=$TXD
+		if [ $((dd * 100)) -gt "$ds" ]; then
+			rate=$((rate * 8 / 10))
+		else
+			rate=$((rate * 11 / 10))
+		fi
+		[ "$rate" -ge 500 ] || rate=500
+		fill_rate "$chain" "$rate" quiet
 		now
 		[ $((NOW - t0)) -lt 1800000000 ] ||
 			die "fill: $((OBJS - o0)) entries of $n after 30 minutes"
@@ -780,10 +794,18 @@ fill() {
 	pg_cmd "$chain" stop
 	now
 	have=$(entries "$sys" "$chain")
-	echo "# fill: $have entries in $(((NOW - t0) / 1000000)) s more"
+	echo "# fill: $have entries in $(((NOW - t0) / 1000000)) s, last at $rate/s"
 	meta "fill.$sys.entries" "$have"
 	meta "fill.$sys.seconds" $(((NOW - t0) / 1000000))
 	napi_pin "$chain" "$((1 << DIR_CPU))"
+}
+
+fill_rate() {	# CHAIN RATE [quiet]: the generators' pace, RATE/s in all
+	local pid=PC_$1 k
+	for ((k = 0; k < NGEN; k++)); do
+		pg_write "/proc/${!pid}/net/pktgen/c0@$k" "ratep $(($2 / NGEN))"
+	done
+	[ -n "${3:-}" ] || echo "#   pktgen c0@*: ratep $(($2 / NGEN)) each"
 }
 
 # cpu_busy: jiffies (USER_HZ) all CPUs spent busy since boot, in BUSY.
@@ -823,10 +845,11 @@ test_conns() {
 	ipvs_fresh
 	chain_create mem
 	sys_setup ipvs nat mem udp "$VPORT" || die "ipvs setup"
+	meta conns.ipvs_entries "$BIG_IPVS"
 	# Entries must outlive the fill.
 	log ip netns exec "$D_mem" ipvsadm --set 0 0 3600 || die "ipvsadm --set"
 	slab ip_vs_conn; s0=$SLAB o0=$OBJS
-	fill mem "$BIG" ipvs ip_vs_conn
+	fill mem "$BIG_IPVS" ipvs ip_vs_conn
 	slab ip_vs_conn
 	echo "# ip_vs_conn: $((SLAB - s0)) bytes of slab for $((OBJS - o0)) more objects"
 	result mem.slab ipvs 1 $(((SLAB - s0) / (OBJS - o0)))
@@ -901,7 +924,6 @@ test_control() {
 	head -n 5 "$ipv" | sed 's/^/#   /'
 	nflb_load
 	ipvs_fresh
-	ns_create CTL ctl || die "ns_create"
 
 	# timed FIGURE SYSTEM RUN CMD...: CMD in the namespace, its output to
 	# a file; the seconds it took are the figure.
@@ -918,6 +940,15 @@ test_control() {
 	for ((i = 1; i <= PAIRS; i++)); do
 		for ((k = 0; k < 2; k++)); do
 			sys=${order[$(((i - 1 + k) % 2))]}
+			# A namespace of its own for each run: IPVS keeps the
+			# destinations of deleted services in a per-namespace
+			# trash that every later add searches (a restore after
+			# a flush took 4 times as long).
+			# (lo up: IPVS refuses destinations in a namespace
+			# whose local routing table does not exist yet.)
+			CTL=nflb-ctl-$sys-$i-$RANDOM
+			log ip netns add "$CTL" && log ip -n "$CTL" link set lo up ||
+				die "cannot create namespace $CTL"
 			case $sys in
 			nflb)
 				timed ctl.load nflb "$i" lbctl restore "$lb"
@@ -941,9 +972,9 @@ test_control() {
 				fi
 				timed ctl.flush ipvs "$i" ipvsadm -C ;;
 			esac
+			log ip netns del "$CTL"
 		done
 	done
-	log ip netns del "$CTL"
 	nflb_unload
 	ipvs_unload
 }
