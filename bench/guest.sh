@@ -128,6 +128,14 @@ log() {
 	"$@"
 }
 
+# probe CMD...: a command whose output is read (by $(...)): logged on
+# stderr, which reaches the log all the same.
+probe() {
+	local t=$((${EPOCHREALTIME/./} - T0))
+	printf '# + %4d.%01ds %s\n' $((t / 1000000)) $((t / 100000 % 10)) "$*" >&2
+	"$@"
+}
+
 # batch NS|- TOOL LINES...: one "ip -b" or "tc -b" for many commands, each
 # line logged.
 batch() {
@@ -499,7 +507,7 @@ rate() {
 	nap "$DUR"
 	client_tx "$pc"; s1=$TXP d1=$TXD
 	now; t1=$NOW; netdev "$pb" "$sink"; n1=$RXP
-	[ -n "${NFLB_BENCH_PROFILE:-}" ] && profile_report "$name"
+	[ -n "${NFLB_BENCH_PROFILE:-}" ] && profile_report "CPU $DIR_CPU, chain $name"
 	if [ "$kind" = syn ]; then
 		syn_stop
 	else
@@ -512,21 +520,30 @@ rate() {
 	DROPPED=$(((d1 - d0) * 1000000 / (t1 - t0)))
 }
 
-# NFLB_BENCH_PROFILE=1: a profile of the director's CPU over each
-# counting window (perf, cpu-clock: TCG has no PMU), its top symbols
-# logged after the run's figures.  It costs the runs a little.
-profile_start() {
-	perf record -q -C "$DIR_CPU" -e cpu-clock -F 997 -g \
-		-o "$NFLB_TEST_TMP/perf.data" -- sleep "$DUR" >/dev/null 2>&1 &
+# NFLB_BENCH_PROFILE=1: a profile (perf, cpu-clock: TCG has no PMU) of
+# the director's CPU over each counting window, of the whole machine over
+# each control-plane command and over the idle-CPU measurement, its top
+# binaries and symbols logged.  It costs the runs a little and the whole
+# bench a lot (perf report takes long under TCG): for investigating only.
+profile_start() {	# [CPU|-a] [SECONDS]
+	local target=(-C "${1:-$DIR_CPU}")
+	[ "${1:-}" = -a ] && target=(-a)
+	perf record -q "${target[@]}" -e cpu-clock -F 997 -g \
+		-o "$NFLB_TEST_TMP/perf.data" -- sleep "${2:-$DUR}" >/dev/null 2>&1 &
 	PERF_PID=$!
 }
 
-profile_report() {
-	wait "$PERF_PID"
-	echo "# profile of CPU $DIR_CPU, chain $1 (self time, top symbols):"
+profile_report() {	# WHAT
+	[ -n "${PERF_PID:-}" ] && wait "$PERF_PID"
+	PERF_PID=""
+	echo "# profile of $1, by binary:"
+	perf report -i "$NFLB_TEST_TMP/perf.data" --no-children --sort dso \
+		-g none --percent-limit 1 --stdio 2>/dev/null |
+		grep '%' | head -n 8 | sed 's/^/#   /'
+	echo "# profile of $1, top symbols (self time):"
 	perf report -i "$NFLB_TEST_TMP/perf.data" --no-children --sort dso,sym \
 		-g none --percent-limit 1 --stdio 2>/dev/null |
-		grep '%' | head -n 25 | sed 's/^/#   /'
+		grep '%' | head -n 30 | sed 's/^/#   /'
 }
 
 # ---------------------------------------------------------------------------
@@ -581,9 +598,9 @@ sys_setup() {
 sys_pkts() {
 	local d=D_$2 out
 	case $1 in
-	ipvs) out=$(ip netns exec "${!d}" ipvsadm -Ln --stats --exact) || return 1
+	ipvs) out=$(probe ip netns exec "${!d}" ipvsadm -Ln --stats --exact) || return 1
 	      awk '$1 == "UDP" || $1 == "TCP" { print $4; exit }' <<<"$out" ;;
-	nflb) out=$(ip netns exec "${!d}" lbctl list) || return 1
+	nflb) out=$(probe ip netns exec "${!d}" lbctl list) || return 1
 	      awk '$1 == "conns" { n += $4 } END { print n + 0 }' <<<"$out" ;;
 	*) echo 0 ;;
 	esac
@@ -601,7 +618,7 @@ test_pps() {
 	nflb_unload
 	for sys in "${order[@]}" gen; do
 		chain_create "$sys"
-		pg_setup "$sys" 0 10.0.10.2 10.0.10.2 10000 $((10000 + FLOWS - 1))
+		pg_setup "$sys" 0 10.0.1.2 10.0.1.2 10000 $((10000 + FLOWS - 1))
 	done
 
 	# What the generators can offer: the same packets, dropped at the
@@ -670,6 +687,8 @@ test_pps() {
 			done
 		done
 		if [ "${ok[ipvs]-}" = 1 ]; then
+			# IPVS folds its per-CPU counters every 2 s.
+			nap 2.5
 			n=$(sys_pkts ipvs ipvs) || die "ipvs: cannot read its counters"
 			[ "$n" -ge $((sum[ipvs] * 9 / 10)) ] ||
 				die "pps.$mode ipvs: the sink saw ~${sum[ipvs]} packets, IPVS handled $n"
@@ -752,8 +771,8 @@ slab() {
 entries() {	# SYSTEM CHAIN: connection entries in the chain's director
 	local d=D_$2
 	case $1 in
-	nflb) ip netns exec "${!d}" lbctl info | awk '$1 == "conns" { print $2 }' ;;
-	ipvs) ip netns exec "${!d}" ipvsadm -Ln --stats --exact | awk '$1 == "UDP" { print $3; exit }' ;;
+	nflb) probe ip netns exec "${!d}" lbctl info | awk '$1 == "conns" { print $2 }' ;;
+	ipvs) probe ip netns exec "${!d}" ipvsadm -Ln --stats --exact | awk '$1 == "UDP" { print $3; exit }' ;;
 	esac
 }
 
@@ -824,8 +843,10 @@ idle_cpu() {
 	local b0 t0
 	nap 1
 	cpu_busy; b0=$BUSY; now; t0=$NOW
+	[ -n "${NFLB_BENCH_PROFILE:-}" ] && profile_start -a 5
 	nap 5
 	cpu_busy; now
+	[ -n "${NFLB_BENCH_PROFILE:-}" ] && profile_report "all CPUs, idle with $1's entries"
 	# USER_HZ is 100: a jiffy is 10 ms.
 	echo "# $1: $(((BUSY - b0) * 10000 / ((NOW - t0) / 1000)))/1000 of a CPU busy with the entries and no traffic"
 	result idle.cpu "$1" 1 $(((BUSY - b0) * 10000 / ((NOW - t0) / 1000)))
@@ -877,7 +898,7 @@ test_conns() {
 	idle_cpu nflb
 
 	for sys in small big; do
-		pg_setup "$sys" 0 10.0.10.2 10.0.10.2 10000 $((10000 + FLOWS - 1))
+		pg_setup "$sys" 0 10.0.1.2 10.0.1.2 10000 $((10000 + FLOWS - 1))
 	done
 	for ((i = 1; i <= PAIRS; i++)); do
 		for ((k = 0; k < 2; k++)); do
@@ -930,12 +951,16 @@ test_control() {
 	timed() {
 		local fig=$1 sys=$2 run=$3 t0 us
 		shift 3
+		local perf=()
+		[ -n "${NFLB_BENCH_PROFILE:-}" ] &&
+			perf=(perf record -q -a -e cpu-clock -F 997 -g -o "$NFLB_TEST_TMP/perf.data" --)
 		now; t0=$NOW
-		ip netns exec "$CTL" "$@" >"$out" || die "$fig $sys: $* failed"
+		"${perf[@]}" ip netns exec "$CTL" "$@" >"$out" || die "$fig $sys: $* failed"
 		now; us=$((NOW - t0))
 		printf -v us '%d.%06d' $((us / 1000000)) $((us % 1000000))
 		echo "# + ip netns exec $CTL $*: $us s, $(wc -l <"$out") lines out"
 		result "$fig" "$sys" "$run" "$us"
+		[ -n "${NFLB_BENCH_PROFILE:-}" ] && profile_report "$fig $sys ($*)"
 	}
 	for ((i = 1; i <= PAIRS; i++)); do
 		for ((k = 0; k < 2; k++)); do
@@ -952,7 +977,7 @@ test_control() {
 			case $sys in
 			nflb)
 				timed ctl.load nflb "$i" lbctl restore "$lb"
-				n=$(ip netns exec "$CTL" lbctl info | awk '$1 == "services" { print $2 }')
+				n=$(probe ip netns exec "$CTL" lbctl info | awk '$1 == "services" { print $2 }')
 				[ "$n" = "$SERVICES" ] || die "lbctl restore: $n services, not $SERVICES"
 				timed ctl.list nflb "$i" lbctl list
 				timed ctl.save nflb "$i" lbctl save
@@ -961,7 +986,7 @@ test_control() {
 				timed ctl.flush nflb "$i" lbctl flush ;;
 			ipvs)
 				timed ctl.load ipvs "$i" ipvsadm -R <"$ipv"
-				n=$(ip netns exec "$CTL" ipvsadm -Ln | grep -c '^TCP')
+				n=$(probe ip netns exec "$CTL" ipvsadm -Ln | grep -c '^TCP')
 				[ "$n" = "$SERVICES" ] || die "ipvsadm -R: $n services, not $SERVICES"
 				# ipvsadm lists and saves with one dump of
 				# destinations per service: minutes under TCG.
@@ -982,9 +1007,12 @@ test_control() {
 # ---------------------------------------------------------------------------
 
 [ "$(id -u)" = 0 ] || die "needs root (run it through selftests/vm-run)"
-for cmd in ip tc ipvsadm lbctl taskset; do
+for cmd in ip tc ipvsadm lbctl taskset ethtool gcc; do
 	command -v "$cmd" >/dev/null || die "$cmd is missing (selftests/deps.sh bench)"
 done
+if [ -n "${NFLB_BENCH_PROFILE:-}" ]; then
+	command -v perf >/dev/null || die "NFLB_BENCH_PROFILE needs perf (apt-get install linux-perf)"
+fi
 for t in $TESTS; do
 	case $t in
 	pps|newconn|conns|control) ;;

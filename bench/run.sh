@@ -49,7 +49,6 @@ selftests/deps.sh build vm bench || exit 1
 
 mkdir -p "$out" || exit 1
 log=$out/log.txt
-[ -e "$log" ] && mv "$log" "$out/log.prev.txt"
 
 # The SYN generator, for the guest (which sees this file system).
 if [ ! -x bench/syngen ] || [ bench/syngen.c -nt bench/syngen ]; then

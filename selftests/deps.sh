@@ -8,10 +8,10 @@
 #   test    iproute2 socat ipvsadm iptables tcpdump ethtool python3 procps jq
 #   static  sparse linux-source-6.1 (checkpatch.pl: see "deps.sh checkpatch")
 #   dkms    dkms
-#   bench   gnuplot-nox netsniff-ng (trafgen) ipvsadm iproute2 python3 (make bench)
+#   bench   gnuplot-nox ipvsadm iproute2 ethtool python3 gcc (make bench only)
 #
-# No GROUP means all of them but bench, which only "make bench" asks for.  Quiet when everything is present; otherwise
-# one line per install, e.g.
+# No GROUP means all of them but bench.  Quiet when everything is present;
+# otherwise one line per install, e.g.
 #   deps: installing qemu-system-x86 busybox-static (needed by vm)
 # and "apt-get update" first, only then.
 #
@@ -34,7 +34,7 @@ declare -A group_packages=(
 	[test]="iproute2 socat ipvsadm iptables tcpdump ethtool python3 procps jq"
 	[static]="sparse linux-source-6.1"
 	[dkms]="dkms"
-	[bench]="gnuplot-nox netsniff-ng ipvsadm iproute2 python3"
+	[bench]="gnuplot-nox ipvsadm iproute2 ethtool python3 gcc"
 )
 all_groups="build vm test static dkms"
 
