@@ -52,7 +52,7 @@ ifeq ($(HAVE_XTABLES),y)
 endif
 
 dkms-install:
-	selftests/deps.sh dkms
+	selftests/deps.sh dkms build
 	dkms remove nflb/$$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf) --all >/dev/null 2>&1 || true
 	dkms add $(CURDIR)
 	dkms install nflb/$$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf) -k $(KVER)

@@ -13,8 +13,13 @@
  * byte, every other option has a length byte of at least 2 and lies within
  * the header.  xt_TCPMSS instead steps one byte over a zero length and walks
  * past the end of the list; on a malformed list it may find an "MSS" in
- * bytes the receiver never reads as one.  Here such a list leaves the
- * segment untouched (NFLB_MSS_BAD) for the caller to count.
+ * bytes the receiver never reads as one.  Here a malformed list is read up
+ * to the fault, as the receiver reads it (tcp_parse_options() keeps what it
+ * parsed before giving up), and treated as the well-formed list of the
+ * options before the fault would be: an MSS option there is lowered, and
+ * without one an option is inserted in front.  Nothing from the fault on is
+ * changed.  The verdict says the list was malformed, for the caller to
+ * count.
  */
 #include <kunit/visibility.h>
 #include <linux/ip.h>
@@ -37,8 +42,9 @@ struct mss_scan {
 };
 
 /* Reads the option list of @th (@hdrlen bytes in all); -EINVAL if it is
- * malformed.  An option of kind MSS whose length is not 4 is not an MSS
- * option for the receiver either: it is skipped like any unknown kind.
+ * malformed, @scan then holding the MSS options before the fault.  An
+ * option of kind MSS whose length is not 4 is not an MSS option for the
+ * receiver either: it is skipped like any unknown kind.
  */
 static int mss_scan_options(const u8 *th, unsigned int hdrlen,
 			    struct mss_scan *scan)
@@ -210,6 +216,7 @@ enum nflb_mss_verdict nflb_mss_clamp(struct sk_buff *skb, unsigned int thoff,
 	struct mss_scan scan;
 	unsigned int hdrlen, i;
 	bool lower = false;
+	bool bad;
 	struct tcphdr *wth;
 	u8 *opt;
 
@@ -226,18 +233,17 @@ enum nflb_mss_verdict nflb_mss_clamp(struct sk_buff *skb, unsigned int thoff,
 	th = skb_header_pointer(skb, tcpoff, hdrlen, buf);
 	if (!th)
 		return NFLB_MSS_BAD;	/* the header is cut short */
-	if (mss_scan_options((const u8 *)th, hdrlen, &scan))
-		return NFLB_MSS_BAD;
+	bad = mss_scan_options((const u8 *)th, hdrlen, &scan) < 0;
 
 	for (i = 0; i < scan.count; i++)
 		if (mss_value((const u8 *)th + scan.at[i]) > ceiling)
 			lower = true;
 
 	if (scan.count && !lower)
-		return NFLB_MSS_KEPT;
+		return bad ? NFLB_MSS_BAD : NFLB_MSS_KEPT;
 	if (!scan.count) {
 		if (!insert || !mss_can_insert(skb, tcpoff, hdrlen, family))
-			return NFLB_MSS_KEPT;
+			return bad ? NFLB_MSS_BAD : NFLB_MSS_KEPT;
 		if (skb_ensure_writable(skb, skb->len))
 			return NFLB_MSS_NOMEM;
 		/* The receiver would otherwise assume 536 (IPv4, RFC 1122)
@@ -247,7 +253,7 @@ enum nflb_mss_verdict nflb_mss_clamp(struct sk_buff *skb, unsigned int thoff,
 				TCP_MSS_DEFAULT : NFLB_MSS_DEFAULT6);
 		if (mss_insert(skb, tcpoff, hdrlen, family, ceiling))
 			return NFLB_MSS_NOMEM;
-		return NFLB_MSS_ADDED;
+		return bad ? NFLB_MSS_BAD_ADDED : NFLB_MSS_ADDED;
 	}
 
 	if (skb_ensure_writable(skb, tcpoff + hdrlen))
@@ -267,6 +273,6 @@ enum nflb_mss_verdict nflb_mss_clamp(struct sk_buff *skb, unsigned int thoff,
 					 mss_csum_word(ceiling, scan.at[i] & 1),
 					 false);
 	}
-	return NFLB_MSS_LOWERED;
+	return bad ? NFLB_MSS_BAD_LOWERED : NFLB_MSS_LOWERED;
 }
 EXPORT_SYMBOL_IF_KUNIT(nflb_mss_clamp);

@@ -24,16 +24,28 @@ enum nflb_mss_verdict {
 	NFLB_MSS_KEPT,		/* MSS at or below the ceiling; untouched */
 	NFLB_MSS_LOWERED,	/* the option now carries the ceiling */
 	NFLB_MSS_ADDED,		/* there was none; one was inserted */
-	NFLB_MSS_BAD,		/* malformed options: packet untouched */
+	/* Malformed options, read up to the fault: */
+	NFLB_MSS_BAD,		/* packet untouched */
+	NFLB_MSS_BAD_LOWERED,	/* an MSS option before the fault lowered */
+	NFLB_MSS_BAD_ADDED,	/* none before it: one inserted in front */
 	NFLB_MSS_NOMEM,		/* could not make the header writable */
 };
+
+/* Whether the option list was malformed (the caller counts it). */
+static inline bool nflb_mss_malformed(enum nflb_mss_verdict verdict)
+{
+	return verdict == NFLB_MSS_BAD || verdict == NFLB_MSS_BAD_LOWERED ||
+	       verdict == NFLB_MSS_BAD_ADDED;
+}
 
 /*
  * Lowers the MSS option of the TCP SYN or SYN-ACK at @thoff in @skb
  * (network header set; @family AF_INET or AF_INET6) to @ceiling, keeping
  * the TCP checksum right whatever ip_summed says.  An MSS is only ever
  * lowered.  With @insert, a segment without the option gets one the way
- * xt_TCPMSS does it (the IP length grows by 4).  Segments that are not
+ * xt_TCPMSS does it (the IP length grows by 4).  A malformed option list is
+ * treated as the list of the options before the fault (what a receiver
+ * reads), and nothing from the fault on is changed.  Segments that are not
  * SYNs are kept as they are.
  */
 enum nflb_mss_verdict nflb_mss_clamp(struct sk_buff *skb, unsigned int thoff,

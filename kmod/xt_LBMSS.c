@@ -6,8 +6,9 @@
  * is described in include/uapi/linux/netfilter/xt_LBMSS.h.
  *
  * Per network namespace, per CPU counters of what it did are shown in
- * /proc/net/nflb_lbmss: a malformed option list passes untouched, so the
- * counter (and pr_debug) is how anyone gets to know about it.
+ * /proc/net/nflb_lbmss: a malformed option list passes untouched but for
+ * an MSS option before the fault, so the counter (and pr_debug) is how
+ * anyone gets to know about it.
  */
 #include <linux/module.h>
 #include <linux/netfilter/x_tables.h>
@@ -32,7 +33,7 @@ enum lbmss_counter {
 	LBMSS_KEPT,		/* no change needed, or not a SYN */
 	LBMSS_LOWERED,
 	LBMSS_ADDED,
-	LBMSS_MALFORMED,	/* passed untouched */
+	LBMSS_MALFORMED,	/* untouched past the fault */
 	LBMSS_NOMEM,		/* dropped */
 	LBMSS_NOPMTU,		/* no usable path MTU: passed untouched */
 	__LBMSS_MAX
@@ -109,6 +110,7 @@ static unsigned int lbmss_tg(struct sk_buff *skb,
 	const struct xt_lbmss_info *info = par->targinfo;
 	u16 family = xt_family(par) == NFPROTO_IPV4 ? AF_INET : AF_INET6;
 	struct net *net = xt_net(par);
+	enum nflb_mss_verdict verdict;
 	u16 ceiling = info->mss;
 
 	/* A later fragment has no TCP header. */
@@ -128,24 +130,20 @@ static unsigned int lbmss_tg(struct sk_buff *skb,
 	/* At the IP hooks skb->data is the network header, so par->thoff,
 	 * counted from skb->data, is what nflb_mss_clamp() wants.
 	 */
-	switch (nflb_mss_clamp(skb, par->thoff, family, ceiling, true)) {
+	verdict = nflb_mss_clamp(skb, par->thoff, family, ceiling, true);
+	switch (verdict) {
 	case NFLB_MSS_KEPT:
 		lbmss_count(net, LBMSS_KEPT);
 		break;
 	case NFLB_MSS_LOWERED:
+	case NFLB_MSS_BAD_LOWERED:
 		lbmss_count(net, LBMSS_LOWERED);
 		break;
 	case NFLB_MSS_ADDED:
+	case NFLB_MSS_BAD_ADDED:
 		lbmss_count(net, LBMSS_ADDED);
 		break;
 	case NFLB_MSS_BAD:
-		if (family == AF_INET)
-			pr_debug("LBMSS: malformed TCP options from %pI4, passed as they are\n",
-				 &ip_hdr(skb)->saddr);
-		else
-			pr_debug("LBMSS: malformed TCP options from %pI6c, passed as they are\n",
-				 &ipv6_hdr(skb)->saddr);
-		lbmss_count(net, LBMSS_MALFORMED);
 		break;
 	case NFLB_MSS_NOMEM:
 		/* Unclamped, the connection could stall on the first full
@@ -153,6 +151,15 @@ static unsigned int lbmss_tg(struct sk_buff *skb,
 		 */
 		lbmss_count(net, LBMSS_NOMEM);
 		return NF_DROP;
+	}
+	if (nflb_mss_malformed(verdict)) {
+		if (family == AF_INET)
+			pr_debug("LBMSS: malformed TCP options from %pI4, read up to the fault\n",
+				 &ip_hdr(skb)->saddr);
+		else
+			pr_debug("LBMSS: malformed TCP options from %pI6c, read up to the fault\n",
+				 &ipv6_hdr(skb)->saddr);
+		lbmss_count(net, LBMSS_MALFORMED);
 	}
 	return XT_CONTINUE;
 }

@@ -17,10 +17,13 @@
       The differential verdict over two probe outputs of the same cases:
       "same" cases must come out byte for byte identical, "odd" cases
       identical but for the checksum field (TCPMSS updates it wrongly when
-      the MSS sits at an odd offset), "differs" cases as the table says.
+      the MSS sits at an odd offset), "differs" cases as the table says;
+      and in every case the MSS the receiver uses (its default without an
+      option) must be no higher after LBMSS than after TCPMSS.
 
-  list [--malformed]
-      The case names, one a line (those LBMSS must pass untouched).
+  list [--malformed [--did lowered|added]]
+      The case names, one a line (the malformed ones; of those, the ones
+      where LBMSS lowers the MSS option before the fault, or adds one).
 
   connect --send-ns NS --recv-ns NS --recv-if IF --dst ADDR --port P
           --capture syn|synack
@@ -49,8 +52,9 @@ TS = "080a0000000100000000"
 # The cases.  kind: "same" (TCPMSS and LBMSS leave the same bytes), "odd"
 # (the same but for the checksum: an MSS at an odd offset), "differs" (a
 # documented difference).  want: the MSS the receiver reads after LBMSS;
-# tm: after TCPMSS, when it differs; unchanged: LBMSS must not change a
-# byte (a malformed list).  "C" is the ceiling, "I" what an inserted option
+# tm: after TCPMSS, when it differs; malformed: LBMSS counts the list as
+# malformed, and lowered or added an option before the fault (the bytes
+# from the fault on must arrive as they were sent).  "C" is the ceiling, "I" what an inserted option
 # carries (the ceiling, at most 536 for IPv4 or 1220 for IPv6), None no
 # MSS for the receiver.
 CASES = [
@@ -85,23 +89,26 @@ CASES = [
     ("dup-both-above", "S", "020405b4" "02042328", 0, "differs", "C", {"tm": 9000}),
     # The list ends at EOL: LBMSS inserts; TCPMSS lowers the padding.
     ("mss-after-eol", "S", "00000000" "020405b4", 0, "differs", "I", {"tm": None}),
-    # Malformed: LBMSS passes them untouched.
-    ("zero-len-before", "S", "0101" "1e00" "020405b4", 0, "differs", None,
-     {"unchanged": True, "tm": None}),
-    ("zero-len-after", "S", "020405b4" "1e00" "0101", 0, "differs", 1460,
-     {"unchanged": True, "tm": "C"}),
-    ("len1", "S", "1e01" "020405b4" "0101", 0, "differs", None,
-     {"unchanged": True, "tm": None}),
-    ("truncated-ts", "S", "0101" "080a00000001", 0, "differs", None,
-     {"unchanged": True, "tm": "I"}),
-    ("no-len-byte", "S", "020405b4" "010101" "1e", 0, "differs", 1460,
-     {"unchanged": True, "tm": "C"}),
-    ("mss-cut", "S", "0101" "0204", 0, "differs", None,
-     {"unchanged": True, "tm": "I"}),
-    ("garbage", "S", "deadbeef" "020405b4", 0, "differs", None,
-     {"unchanged": True, "tm": "I"}),
-    ("zero-len-only", "S", "1e00" "0101", 0, "differs", None,
-     {"unchanged": True, "tm": "I"}),
+    # Malformed lists, read up to the fault as Linux reads them and treated
+    # as the list before the fault: an MSS option there is lowered, without
+    # one an option is inserted in front; nothing from the fault on changes.
+    # TCPMSS walks on byte by byte instead: where it finds an "MSS" past the
+    # fault it rewrites bytes the receiver never reads as one.
+    ("zero-len-after", "S", "020405b4" "1e00" "0101", 0, "same", "C",
+     {"malformed": "lowered"}),
+    ("no-len-byte", "S", "020405b4" "010101" "1e", 0, "same", "C",
+     {"malformed": "lowered"}),
+    ("truncated-ts", "S", "0101" "080a00000001", 0, "same", "I",
+     {"malformed": "added"}),
+    ("mss-cut", "S", "0101" "0204", 0, "same", "I", {"malformed": "added"}),
+    ("garbage", "S", "deadbeef" "020405b4", 0, "same", "I",
+     {"malformed": "added"}),
+    ("zero-len-only", "S", "1e00" "0101", 0, "same", "I",
+     {"malformed": "added"}),
+    ("zero-len-before", "S", "0101" "1e00" "020405b4", 0, "differs", "I",
+     {"malformed": "added", "tm": None}),
+    ("len1", "S", "1e01" "020405b4" "0101", 0, "differs", "I",
+     {"malformed": "added", "tm": None}),
 ]
 CASE = {c[0]: c for c in CASES}
 
@@ -148,6 +155,23 @@ def tcp_segment(family, src, dst, sport, dport, flags, opts, payload):
                       bits, 64240, 0, 0) + opts + payload
     check = 0xFFFF - sum16(pseudo(family, src, dst, len(seg)) + seg)
     return seg[:16] + struct.pack("!H", check) + seg[18:]
+
+
+def fault(opts):
+    """Where a receiver stops reading a malformed option list (its length
+    if the list is well formed or ends at End of Option List)."""
+    i = 0
+    while i < len(opts):
+        kind = opts[i]
+        if kind == 0:
+            return len(opts)
+        if kind == 1:
+            i += 1
+            continue
+        if i + 1 >= len(opts) or not 2 <= opts[i + 1] <= len(opts) - i:
+            return i
+        i += opts[i + 1]
+    return len(opts)
 
 
 def rx_mss(opts):
@@ -230,6 +254,13 @@ def resolve(value, family, ceiling):
     return value
 
 
+def effective(family, res):
+    """The MSS the receiver uses: the option's, or without one its default
+    (RFC 9293: 536 for IPv4; IPv6's minimum MTU less 60: 1220)."""
+    mss = res["got"]["mss_rx"]
+    return mss if mss else (536 if family == 4 else 1220)
+
+
 def expect(name, family, ceiling, who, res):
     """Problems with one probe result, against the table."""
     _, _, _, _, kind, want, extra = CASE[name]
@@ -247,8 +278,14 @@ def expect(name, family, ceiling, who, res):
     if who == "lbmss":
         if not got["csum_ok"]:
             bad.append("TCP checksum wrong")
-        if extra.get("unchanged") and got["hex"] != res["sent"]["hex"]:
-            bad.append("changed, but must pass untouched")
+        if extra.get("malformed"):
+            sent, seg = bytes.fromhex(res["sent"]["hex"]), bytes.fromhex(got["hex"])
+            sopts = sent[20:(sent[12] >> 4) * 4]
+            gopts = seg[20:(seg[12] >> 4) * 4]
+            tail = sopts[fault(sopts):]
+            if not gopts.endswith(tail):
+                bad.append("options from the fault on changed: %s, sent %s" %
+                           (gopts.hex(), sopts.hex()))
     elif kind == "same" and not got["csum_ok"]:
         bad.append("TCP checksum wrong")
     return bad
@@ -260,7 +297,7 @@ def cmd_probe(args):
         if n == "all":
             names += [c[0] for c in CASES]
         elif n == "malformed":
-            names += [c[0] for c in CASES if c[6].get("unchanged")]
+            names += [c[0] for c in CASES if c[6].get("malformed")]
         elif n in CASE:
             names.append(n)
         else:
@@ -322,6 +359,7 @@ def cmd_compare(args):
     with open(args.lbmss) as f:
         lb = {r["case"]: r for r in json.load(f)["results"]}
     failed = 0
+    tally = {"identical": 0, "same MSS": 0, "LBMSS lower": 0}
     print("%-18s %-7s %-8s %-8s %s" % ("case", "kind", "TCPMSS", "LBMSS", "verdict"))
     for name in lb:
         if name not in tm:
@@ -336,6 +374,18 @@ def cmd_compare(args):
                 x, y = x[:16] + x[18:], y[:16] + y[18:]
             if x != y:
                 bad.append("bytes differ: TCPMSS %s, LBMSS %s" % (x.hex(), y.hex()))
+        # What the receiver ends up using (its default without an option)
+        # is never more after LBMSS than after TCPMSS.
+        if not bad:
+            ea, eb = effective(args.family, a), effective(args.family, b)
+            if eb > ea:
+                bad.append("receiver uses %d after LBMSS, %d after TCPMSS" % (eb, ea))
+            elif kind == "same":
+                tally["identical"] += 1
+            elif eb == ea:
+                tally["same MSS"] += 1
+            else:
+                tally["LBMSS lower"] += 1
         if bad:
             failed += 1
             verdict = "FAIL: " + "; ".join(bad)
@@ -348,12 +398,18 @@ def cmd_compare(args):
             verdict = "differs as documented"
         mss = lambda r: str(r["got"]["mss_rx"]) if r["got"] else "-"
         print("%-18s %-7s %-8s %-8s %s" % (name, kind, mss(a), mss(b), verdict))
+    print("%d cases: %d byte for byte identical, %d the same MSS for the "
+          "receiver, %d a lower one after LBMSS (TCPMSS left it above the "
+          "ceiling), %d failed" % (len(lb), tally["identical"], tally["same MSS"],
+                                   tally["LBMSS lower"], failed))
     return 1 if failed else 0
 
 
 def cmd_list(args):
     for c in CASES:
-        if not args.malformed or c[6].get("unchanged"):
+        if args.malformed and not c[6].get("malformed"):
+            continue
+        if not args.did or c[6].get("malformed") == args.did:
             print(c[0])
     return 0
 
@@ -410,6 +466,7 @@ def main():
     p.add_argument("lbmss")
     p = sub.add_parser("list")
     p.add_argument("--malformed", action="store_true")
+    p.add_argument("--did", choices=("lowered", "added"))
     p = sub.add_parser("connect")
     p.add_argument("--send-ns", required=True)
     p.add_argument("--recv-ns", required=True)

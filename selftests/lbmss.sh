@@ -205,10 +205,14 @@ test_ipv6() {
 	assert_eq True "$(json_get "$out" csum_ok)" "its checksum"
 }
 
-# Malformed option lists pass byte for byte unchanged and are counted;
-# with dynamic debug on, each is logged.
+# Malformed option lists are read up to the fault and treated as the list
+# before it (an MSS option there lowered, or one inserted in front); the
+# bytes from the fault on arrive as sent (lbmss-tool.py checks).  All are
+# counted as malformed, and as lowered or added; with dynamic debug on,
+# each is logged.
 test_malformed() {
-	local before n ctl=/sys/kernel/debug/dynamic_debug/control
+	local before lowered added n ctl=/sys/kernel/debug/dynamic_debug/control
+	local n_lowered=$N_MALFORMED_LOWERED n_added=$N_MALFORMED_ADDED
 
 	setup
 	n=$N_MALFORMED
@@ -221,10 +225,16 @@ test_malformed() {
 	rt iptables-legacy -t mangle -A FORWARD -p tcp --syn -j LBMSS --set-mss $CEIL
 	rt ip6tables-legacy -t mangle -A FORWARD -p tcp --syn -j LBMSS --set-mss $CEIL
 	before=$(counter malformed)
+	lowered=$(counter lowered)
+	added=$(counter added)
 	probe 4 --ceiling $CEIL --expect lbmss malformed
 	assert_eq $((before + n)) "$(counter malformed)" "malformed (IPv4)"
+	assert_eq $((lowered + n_lowered)) "$(counter lowered)" "lowered (IPv4)"
+	assert_eq $((added + n_added)) "$(counter added)" "added (IPv4)"
 	probe 6 --ceiling $CEIL --expect lbmss malformed
 	assert_eq $((before + 2 * n)) "$(counter malformed)" "malformed (IPv4 and IPv6)"
+	assert_eq $((lowered + 2 * n_lowered)) "$(counter lowered)" "lowered (IPv4 and IPv6)"
+	assert_eq $((added + 2 * n_added)) "$(counter added)" "added (IPv4 and IPv6)"
 	if [ -w "$ctl" ]; then
 		busywait 2000 sh -c "dmesg --notime | grep -q 'nflb: LBMSS: malformed TCP options from fd01::1'"
 		dmesg_since malformed | grep -c 'LBMSS: malformed TCP options from 10.1.0.1' |
@@ -385,6 +395,9 @@ main() {
 		skip "iptables finds no libxt_LBMSS.so (make; selftests/vm-run stages it)"
 	# How many cases of the table are malformed (counted, untouched).
 	N_MALFORMED=$($TOOL list --malformed | wc -l)
+	# Of those, where LBMSS lowers the MSS before the fault, or adds one.
+	N_MALFORMED_LOWERED=$($TOOL list --malformed --did lowered | wc -l)
+	N_MALFORMED_ADDED=$($TOOL list --malformed --did added | wc -l)
 	ktap_header "${#TESTS[@]}"
 	for name in "${TESTS[@]}"; do
 		run_test "$name" "test_$name"

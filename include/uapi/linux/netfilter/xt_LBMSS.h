@@ -28,9 +28,13 @@
  *  - the option list is read as a receiver reads it (RFC 9293 3.1): it ends
  *    at End of Option List; any other option but No-Operation carries a
  *    length byte of at least 2 that keeps it within the header.  A list
- *    that breaks these rules is malformed: the segment passes untouched and
- *    is counted ("malformed" in /proc/net/nflb_lbmss), where TCPMSS would
- *    walk on and could rewrite bytes the receiver never reads as an option;
+ *    that breaks these rules is malformed and is counted ("malformed" in
+ *    /proc/net/nflb_lbmss).  It is read up to the fault, as Linux's
+ *    receiver reads it (keeping what it parsed before the fault), and
+ *    treated as the list of the options before the fault: an MSS option
+ *    there is lowered, without one an option is inserted in front; the
+ *    bytes from the fault on are never changed, where TCPMSS walks on byte
+ *    by byte and may rewrite bytes the receiver never reads as an option;
  *  - the checksum is updated right when the MSS value sits at an odd
  *    offset (after an odd number of one-byte options), which TCPMSS
  *    updates as if it were aligned;
@@ -46,10 +50,10 @@
  *
  * Counters, per network namespace: /proc/net/nflb_lbmss, one "name value"
  * line each for the segments the target saw: kept (no change needed, or
- * not a SYN), lowered, added, malformed (passed untouched; also logged
- * with pr_debug), nomem (dropped: no memory to edit the header, as TCPMSS
- * does), nopmtu (passed untouched: the routes give no MTU above 40 or 60
- * bytes).
+ * not a SYN), lowered, added, malformed (read up to the fault; counted
+ * as lowered or added too when it was; logged with pr_debug),
+ * nomem (dropped: no memory to edit the header, as TCPMSS does), nopmtu
+ * (passed untouched: the routes give no MTU above 40 or 60 bytes).
  */
 #ifndef _UAPI_XT_LBMSS_H
 #define _UAPI_XT_LBMSS_H
