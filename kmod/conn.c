@@ -4,23 +4,61 @@
  *
  * No entry has a timer.  An entry carries its expiry in jiffies; lookups
  * treat an expired entry as absent at once, and a collector (delayed work,
- * one per namespace, idle while the table is empty) unlinks expired
- * entries a slice of buckets per tick, so that every bucket is visited
- * every NFLB_GC_INTERVAL * NFLB_GC_SLICES (two seconds).
+ * one per namespace, every NFLB_WHEEL_RES while the table is not empty)
+ * unlinks expired entries within about two slots of their expiry.
+ *
+ * The collector finds them on a lazy timing wheel.  Each entry is queued
+ * in a slot of a ring (NFLB_WHEEL_SLOTS slots of NFLB_WHEEL_RES, about 17
+ * minutes) by the expiry it had when it was queued.  Traffic extends an
+ * entry by storing a later expiry and nothing else; the collector, when
+ * the slot's time has come, frees what really expired and queues the rest
+ * again by their expiry of now.  An expiry beyond the ring waits in its
+ * last slot and is queued again when that comes round.  So an idle table
+ * costs the collector nothing per entry: it visits an entry about once
+ * per timeout, where sweeping the hash table visited every entry every
+ * two seconds (issue 6: a million idle entries kept a third of a CPU
+ * busy).  An entry whose expiry gets shorter by a slot or more (a TCP
+ * connection closing, a timeout lowered) would be found late, so that
+ * rare change moves it at once (nflb_conn_requeue()).
+ *
+ * Why not a list per slot under one lock: every new connection of the
+ * same second would queue on the same slot, a lock shared by all CPUs.
+ * The wheel is split into lanes, one per CPU (up to NFLB_WHEEL_MAX_LANES),
+ * each a ring with a lock of its own; an entry stays in the lane of the
+ * CPU that created it, so that creating an entry takes its own CPU's lane
+ * lock, taken otherwise only by the collector, deletions and the moves
+ * above.  A lane keeps its own clock (pos, next), read and advanced under
+ * its lock, so that an entry is never queued in a slot the collector has
+ * just left.  The wheel's link costs an entry 8 bytes (its lane and slot):
+ * the link itself shares the place of the rcu_head, needed only after it.
+ *
+ * Locks: the "in" bucket lock, then the "out" one or the entry's lane
+ * lock.  Every unlink (expiry, flush, a backend's deletion, replacement
+ * by a new SYN, the namespace's exit) holds the "in" lock and dequeues the
+ * entry from the wheel under the lane lock before it goes to RCU.  The
+ * collector walks a slot under the lane lock and so must take an "in"
+ * lock out of order: it tries (and, having it, the "out" lock as any
+ * unlink does), and on failure lets go of the lane lock, takes both in
+ * order and looks again (under RCU the entry cannot be freed meanwhile;
+ * NFLB_CONN_DEAD says whether someone else unlinked it).
+ *
  * When a backend is deleted the collector is kicked to sweep the whole
- * table at once: that is cheaper than walking the table from the
+ * hash table at once: that is cheaper than walking the table from the
  * configuration path for every backend of a deleted service, and the
  * packet path already refuses entries of a dead backend meanwhile.
  */
 #include <kunit/visibility.h>
+#include <linux/log2.h>
+#include <linux/minmax.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/tcp.h>
 
 #include "conn.h"
 
-#define NFLB_GC_INTERVAL	(HZ / 4)
-#define NFLB_GC_SLICES		8
+#define NFLB_GC_INTERVAL	NFLB_WHEEL_RES
+#define NFLB_GC_BATCH		256	/* entries per hold of a lane lock */
+#define NFLB_WHEEL_MASK		(NFLB_WHEEL_SLOTS - 1)
 #define NFLB_MAX_LOCKS		1024
 
 /* Timeouts that are not configurable, like IPVS's defaults. */
@@ -33,6 +71,10 @@ int nflb_conn_cache_init(void)
 {
 	/* The memory per connection is a bench target (issue 6). */
 	BUILD_BUG_ON(sizeof(struct nflb_conn) > 128);
+	BUILD_BUG_ON(NFLB_WHEEL_SLOTS & NFLB_WHEEL_MASK);
+	/* Slots and lanes are u16 in an entry. */
+	BUILD_BUG_ON(NFLB_WHEEL_MASK >> 16);
+	BUILD_BUG_ON((NFLB_WHEEL_MAX_LANES - 1) >> 16);
 	nflb_conn_cachep = KMEM_CACHE(nflb_conn, 0);
 	return nflb_conn_cachep ? 0 : -ENOMEM;
 }
@@ -175,9 +217,98 @@ static spinlock_t *nflb_conn_in_lock(struct nflb_conn_table *t, u32 h)
 	return &t->in_locks[h & t->lock_mask];
 }
 
-/* Called with the entry's "in" bucket lock held. */
-static void __nflb_conn_unlink(struct nflb_conn_table *t, struct nflb_conn *c)
+/* The wheel, under the lane's lock. */
+
+/* The slot of @exp: the one being visited for an expiry already past, the
+ * last of the ring for one beyond it.
+ */
+static unsigned int nflb_wheel_slot(const struct nflb_wheel_lane *l,
+				    unsigned long exp)
 {
+	long d = (long)(exp - l->next);
+	unsigned long n = d > 0 ? (unsigned long)d / NFLB_WHEEL_RES : 0;
+
+	n = min_t(unsigned long, n, NFLB_WHEEL_SLOTS - 1);
+	return (l->pos + n) & NFLB_WHEEL_MASK;
+}
+
+/* How many slots from now the collector visits @slot. */
+static unsigned int nflb_wheel_ahead(const struct nflb_wheel_lane *l,
+				     unsigned int slot)
+{
+	return (slot - l->pos) & NFLB_WHEEL_MASK;
+}
+
+/* Called with the entry's "in" bucket lock held, BH off. */
+static void nflb_wheel_add(struct nflb_conn_table *t, struct nflb_conn *c)
+{
+	unsigned int lane = smp_processor_id() & t->lane_mask;
+	struct nflb_wheel_lane *l = &t->lanes[lane];
+
+	c->lane = lane;
+	spin_lock(&l->lock);
+	/* An empty lane's clock stops with the collector: restart it. */
+	if (!l->n)
+		l->next = jiffies;
+	c->slot = nflb_wheel_slot(l, READ_ONCE(c->expires));
+	hlist_add_head(&c->wheel_node, &l->slot[c->slot]);
+	l->n++;
+	spin_unlock(&l->lock);
+}
+
+static void nflb_wheel_move(struct nflb_wheel_lane *l, struct nflb_conn *c,
+			    unsigned int slot)
+{
+	if (slot == c->slot)
+		return;
+	hlist_del(&c->wheel_node);
+	hlist_add_head(&c->wheel_node, &l->slot[slot]);
+	c->slot = slot;
+}
+
+static void nflb_wheel_del(struct nflb_wheel_lane *l, struct nflb_conn *c)
+{
+	hlist_del(&c->wheel_node);
+	l->n--;
+}
+
+/*
+ * From nflb_conn_touch(), on the packet path: the entry's expiry moved
+ * earlier than the slot it waits in.  Under the lane lock alone: an entry
+ * stays in its lane, and whoever unlinks it sets NFLB_CONN_DEAD before it
+ * takes this lock to dequeue it.
+ */
+void nflb_conn_requeue(struct nflb_conn *c)
+{
+	struct nflb_conn_table *t = c->be->svc->nn->conns;
+	struct nflb_wheel_lane *l = &t->lanes[c->lane];
+	unsigned int slot;
+
+	spin_lock_bh(&l->lock);
+	if (!(atomic_read(&c->state) & NFLB_CONN_DEAD)) {
+		slot = nflb_wheel_slot(l, READ_ONCE(c->expires));
+		if (nflb_wheel_ahead(l, slot) < nflb_wheel_ahead(l, c->slot))
+			nflb_wheel_move(l, c, slot);
+	}
+	spin_unlock_bh(&l->lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(nflb_conn_requeue);
+
+static u32 nflb_conn_in_hash_of(const struct nflb_conn_table *t,
+				const struct nflb_conn *c)
+{
+	return nflb_conn_hash_in(t, c->caddr, c->cport, c->vaddr, c->vport,
+				 c->proto);
+}
+
+/*
+ * Called with the entry's "in" bucket lock held, and @held, the lock of
+ * the entry's lane, if the caller (the collector) holds it already.
+ */
+static void __nflb_conn_unlink(struct nflb_conn_table *t, struct nflb_conn *c,
+			       struct nflb_wheel_lane *held)
+{
+	struct nflb_wheel_lane *l = &t->lanes[c->lane];
 	unsigned int old;
 
 	old = atomic_fetch_or(NFLB_CONN_DEAD, &c->state);
@@ -193,6 +324,14 @@ static void __nflb_conn_unlink(struct nflb_conn_table *t, struct nflb_conn *c)
 		spin_unlock(lock);
 	}
 	hlist_del_rcu(&c->in_node);
+	/* Before call_rcu(): the wheel's link and the rcu_head share. */
+	if (l == held) {
+		nflb_wheel_del(l, c);
+	} else {
+		spin_lock(&l->lock);
+		nflb_wheel_del(l, c);
+		spin_unlock(&l->lock);
+	}
 	nflb_conn_account(c, old, NFLB_CONN_DEAD);
 	atomic_dec(&t->count);
 	/* The backend is freed after a grace period too, so readers that
@@ -204,12 +343,10 @@ static void __nflb_conn_unlink(struct nflb_conn_table *t, struct nflb_conn *c)
 
 void nflb_conn_kill(struct nflb_conn_table *t, struct nflb_conn *c)
 {
-	u32 h = nflb_conn_hash_in(t, c->caddr, c->cport, c->vaddr, c->vport,
-				  c->proto);
-	spinlock_t *lock = nflb_conn_in_lock(t, h);
+	spinlock_t *lock = nflb_conn_in_lock(t, nflb_conn_in_hash_of(t, c));
 
 	spin_lock_bh(lock);
-	__nflb_conn_unlink(t, c);
+	__nflb_conn_unlink(t, c, NULL);
 	spin_unlock_bh(lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(nflb_conn_kill);
@@ -292,7 +429,7 @@ struct nflb_conn *nflb_conn_new(struct nflb_conn_table *t, u8 proto,
 		    (atomic_read(&other->state) & NFLB_CONN_DEAD))
 			continue;
 		if (other == old || nflb_conn_expired(other)) {
-			__nflb_conn_unlink(t, other);
+			__nflb_conn_unlink(t, other, NULL);
 			continue;
 		}
 		/* Lost a race with another CPU: use its entry. */
@@ -303,6 +440,10 @@ struct nflb_conn *nflb_conn_new(struct nflb_conn_table *t, u8 proto,
 	}
 	nflb_be_hold(be);
 	nflb_conn_account(c, NFLB_CONN_DEAD, state);
+	/* On the wheel before readers can see it and nflb_conn_touch() may
+	 * move it; the collector, finding it first, waits for our lock.
+	 */
+	nflb_wheel_add(t, c);
 	if (!tmpl) {
 		spinlock_t *olock;	/* of the "out" bucket */
 
@@ -331,21 +472,85 @@ static bool nflb_conn_reapable(const struct nflb_conn *c)
 	return nflb_conn_expired(c) || nflb_conn_be_gone(c);
 }
 
-static void nflb_conn_gc(struct work_struct *work)
+/*
+ * Visits slot pos of lane @l: entries whose time really came are unlinked,
+ * the others queued again by their expiry of now.  With the lane lock
+ * held, BH off, under RCU.  Returns false if it stopped before the end (a
+ * batch done, or the lane lock let go): the caller calls again.
+ */
+static bool nflb_wheel_visit(struct nflb_conn_table *t,
+			     struct nflb_wheel_lane *l)
 {
-	struct nflb_conn_table *t = container_of(to_delayed_work(work),
-						 struct nflb_conn_table, gc);
-	unsigned int n = (t->mask + 1) / NFLB_GC_SLICES;
+	unsigned int budget = NFLB_GC_BATCH;
 	struct hlist_node *tmp;
 	struct nflb_conn *c;
-	unsigned int i;
 
-	if (test_and_clear_bit(NFLB_CT_FULL_SWEEP, &t->flags))
-		n = t->mask + 1;
-	if (!atomic_read(&t->count))
-		goto out;
-	for (i = 0; i < n; i++) {
-		u32 h = t->gc_pos++ & t->mask;
+	hlist_for_each_entry_safe(c, tmp, &l->slot[l->pos], wheel_node) {
+		spinlock_t *lock;	/* of the entry's "in" bucket */
+		unsigned int slot;
+
+		/* Being unlinked: its owner waits for this lock to dequeue
+		 * it.
+		 */
+		if (atomic_read(&c->state) & NFLB_CONN_DEAD)
+			continue;
+		if (!budget--)
+			return false;
+		if (!nflb_conn_reapable(c)) {
+			slot = nflb_wheel_slot(l, READ_ONCE(c->expires));
+			nflb_wheel_move(l, c, slot);
+			continue;
+		}
+		lock = nflb_conn_in_lock(t, nflb_conn_in_hash_of(t, c));
+		if (spin_trylock(lock)) {
+			__nflb_conn_unlink(t, c, l);
+			spin_unlock(lock);
+			continue;
+		}
+		/* Out of order: take both in order, then look again. */
+		spin_unlock(&l->lock);
+		spin_lock(lock);
+		spin_lock(&l->lock);
+		if (!(atomic_read(&c->state) & NFLB_CONN_DEAD) &&
+		    c->slot == l->pos && nflb_conn_reapable(c))
+			__nflb_conn_unlink(t, c, l);
+		spin_unlock(lock);
+		return false;	/* tmp may be gone */
+	}
+	return true;
+}
+
+/* Visits the slots of lane @l whose time has come, up to @now. */
+static void nflb_wheel_run(struct nflb_conn_table *t,
+			   struct nflb_wheel_lane *l, unsigned long now)
+{
+	bool more;
+
+	do {
+		rcu_read_lock();
+		spin_lock_bh(&l->lock);
+		more = l->n && time_after_eq(now, l->next + NFLB_WHEEL_RES);
+		if (!l->n) {
+			/* Nothing queued: any clock will do. */
+			l->next = now;
+		} else if (more && nflb_wheel_visit(t, l)) {
+			l->pos = (l->pos + 1) & NFLB_WHEEL_MASK;
+			l->next += NFLB_WHEEL_RES;
+		}
+		spin_unlock_bh(&l->lock);
+		rcu_read_unlock();
+		cond_resched();
+	} while (more);
+}
+
+/* A backend went away: every bucket, for its entries. */
+static void nflb_conn_sweep(struct nflb_conn_table *t)
+{
+	struct hlist_node *tmp;
+	struct nflb_conn *c;
+	unsigned int h;
+
+	for (h = 0; h <= t->mask; h++) {
 		spinlock_t *lock;	/* of bucket h */
 
 		if (hlist_empty(&t->in_hash[h]))
@@ -354,12 +559,26 @@ static void nflb_conn_gc(struct work_struct *work)
 		spin_lock_bh(lock);
 		hlist_for_each_entry_safe(c, tmp, &t->in_hash[h], in_node)
 			if (nflb_conn_reapable(c))
-				__nflb_conn_unlink(t, c);
+				__nflb_conn_unlink(t, c, NULL);
 		spin_unlock_bh(lock);
-		if (!(i & 1023))
+		if (!(h & 1023))
 			cond_resched();
 	}
-out:
+}
+
+static void nflb_conn_gc(struct work_struct *work)
+{
+	struct nflb_conn_table *t = container_of(to_delayed_work(work),
+						 struct nflb_conn_table, gc);
+	unsigned long now = jiffies;
+	unsigned int i;
+
+	if (test_and_clear_bit(NFLB_CT_FULL_SWEEP, &t->flags) &&
+	    atomic_read(&t->count))
+		nflb_conn_sweep(t);
+	if (atomic_read(&t->count))
+		for (i = 0; i <= t->lane_mask; i++)
+			nflb_wheel_run(t, &t->lanes[i], now);
 	/* Idle namespaces cost nothing: nflb_conn_new() restarts us. */
 	if (atomic_read(&t->count))
 		queue_delayed_work(system_power_efficient_wq, &t->gc,
@@ -384,6 +603,7 @@ static void nflb_conn_table_free(struct nflb_conn_table *t)
 	kvfree(t->out_hash);
 	kvfree(t->in_locks);
 	kvfree(t->out_locks);
+	kvfree(t->lanes);
 	kfree(t);
 }
 
@@ -396,6 +616,8 @@ int nflb_conn_net_init(struct nflb_net *nn)
 {
 	unsigned int size = 1U << nflb_conn_hash_bits;
 	unsigned int locks = min_t(unsigned int, size, NFLB_MAX_LOCKS);
+	unsigned int lanes = roundup_pow_of_two(min_t(unsigned int, nr_cpu_ids,
+						      NFLB_WHEEL_MAX_LANES));
 	struct nflb_conn_table *t;
 	unsigned int i;
 
@@ -406,7 +628,9 @@ int nflb_conn_net_init(struct nflb_net *nn)
 	t->out_hash = kvcalloc(size, sizeof(*t->out_hash), GFP_KERNEL);
 	t->in_locks = kvcalloc(locks, sizeof(*t->in_locks), GFP_KERNEL);
 	t->out_locks = kvcalloc(locks, sizeof(*t->out_locks), GFP_KERNEL);
-	if (!t->in_hash || !t->out_hash || !t->in_locks || !t->out_locks) {
+	t->lanes = kvcalloc(lanes, sizeof(*t->lanes), GFP_KERNEL);
+	if (!t->in_hash || !t->out_hash || !t->in_locks || !t->out_locks ||
+	    !t->lanes) {
 		nflb_conn_table_free(t);
 		return -ENOMEM;
 	}
@@ -417,6 +641,11 @@ int nflb_conn_net_init(struct nflb_net *nn)
 		spin_lock_init(&t->in_locks[i]);
 	for (i = 0; i < locks; i++)
 		spin_lock_init(&t->out_locks[i]);
+	for (i = 0; i < lanes; i++) {
+		spin_lock_init(&t->lanes[i].lock);
+		t->lanes[i].next = jiffies;
+	}
+	t->lane_mask = lanes - 1;
 	t->nn = nn;
 	t->mask = size - 1;
 	t->lock_mask = locks - 1;
@@ -448,7 +677,7 @@ void nflb_conn_net_exit(struct nflb_net *nn)
 
 		spin_lock_bh(lock);
 		hlist_for_each_entry_safe(c, tmp, &t->in_hash[h], in_node)
-			__nflb_conn_unlink(t, c);
+			__nflb_conn_unlink(t, c, NULL);
 		spin_unlock_bh(lock);
 		if (!(h & 1023))
 			cond_resched();
@@ -458,6 +687,8 @@ void nflb_conn_net_exit(struct nflb_net *nn)
 	 */
 	cancel_delayed_work_sync(&t->gc);
 	WARN_ON_ONCE(atomic_read(&t->count));
+	for (h = 0; h <= t->lane_mask; h++)
+		WARN_ON_ONCE(t->lanes[h].n);
 	call_rcu(&t->rcu, nflb_conn_table_free_rcu);
 }
 EXPORT_SYMBOL_IF_KUNIT(nflb_conn_net_exit);

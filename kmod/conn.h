@@ -11,6 +11,11 @@
  * bucket's spinlock from a lock array, always the "in" lock first, then
  * the "out" lock of the entry, never two of a kind at once.  Nothing on an
  * entry changes after it is published except its state and its expiry.
+ *
+ * Every entry is also queued on the expiry wheel (conn.c explains it), in
+ * one lane of it for its whole life, at a slot its lane's lock guards.  A
+ * lane lock nests inside an "in" lock; the collector, which holds a lane
+ * lock while it walks a slot, takes an "in" lock inside it only by trylock.
  */
 #ifndef _NFLB_CONN_H
 #define _NFLB_CONN_H
@@ -41,7 +46,28 @@ struct nflb_conn {
 	u8 proto;
 	u8 flags;			/* NFLB_CONN_F_* */
 	atomic_t state;			/* enum nflb_conn_state | NFLB_CONN_DEAD */
-	struct rcu_head rcu;
+	u16 lane;			/* of the wheel; fixed */
+	u16 slot;			/* in the lane; under the lane's lock */
+	/* The wheel's link is dropped before the entry goes to RCU: the
+	 * two never live at once (like a dentry's d_alias and d_rcu).
+	 */
+	union {
+		struct hlist_node wheel_node;
+		struct rcu_head rcu;
+	};
+};
+
+/* The expiry wheel: slots of NFLB_WHEEL_RES jiffies, a ring per lane. */
+#define NFLB_WHEEL_RES		HZ
+#define NFLB_WHEEL_SLOTS	1024		/* 17 minutes; a power of 2 */
+#define NFLB_WHEEL_MAX_LANES	16
+
+struct nflb_wheel_lane {
+	spinlock_t lock;		/* guards all of the lane */
+	unsigned int pos;		/* the slot the collector visits next */
+	unsigned long next;		/* jiffies: when slot pos begins */
+	unsigned int n;			/* entries queued in this lane */
+	struct hlist_head slot[NFLB_WHEEL_SLOTS];
 };
 
 struct nflb_conn_table {
@@ -55,7 +81,8 @@ struct nflb_conn_table {
 	u32 seed;
 	atomic_t count;			/* entries, templates included */
 	struct delayed_work gc;
-	unsigned int gc_pos;		/* next bucket the collector looks at */
+	struct nflb_wheel_lane *lanes;
+	unsigned int lane_mask;		/* lanes - 1 */
 	unsigned long flags;		/* NFLB_CT_* bits */
 	bool dying;			/* the namespace is going away */
 	struct rcu_head rcu;
@@ -158,18 +185,30 @@ unsigned int nflb_tcp_next_state(unsigned int old, bool reply, bool syn,
 				 bool ack, bool fin, bool rst);
 unsigned int nflb_tcp_next_state_oneway(unsigned int old, bool syn, bool ack,
 					bool fin, bool rst);
+void nflb_conn_requeue(struct nflb_conn *c);
 
 /* Pushes the expiry to now + timeout.  Skips the store while the entry
  * would move by less than a second, so that a busy flow does not dirty its
  * cache line on every packet; a shorter timeout is always stored.
+ *
+ * A later expiry is only stored: the collector finds it when it visits the
+ * entry's slot and queues it again then.  An earlier one, by a slot or
+ * more, would be found too late that way (an established connection that
+ * closes goes from 15 minutes to seconds), so the entry moves now: a lock,
+ * but only on the few state changes that shorten the timeout.
  */
 static inline void nflb_conn_touch(struct nflb_conn *c, unsigned long timeout)
 {
 	unsigned long exp = jiffies + timeout;
 	unsigned long old = READ_ONCE(c->expires);
 
-	if (time_before(exp, old) || time_after_eq(exp, old + HZ))
+	if (time_before(exp, old)) {
 		WRITE_ONCE(c->expires, exp);
+		if (time_before(exp + NFLB_WHEEL_RES, old))
+			nflb_conn_requeue(c);
+	} else if (time_after_eq(exp, old + HZ)) {
+		WRITE_ONCE(c->expires, exp);
+	}
 }
 
 #endif /* _NFLB_CONN_H */

@@ -13,13 +13,21 @@
  * duplicates, replacement, expiry, templates, the per-backend counts as
  * states change, and the cap.  The test keeps its own reference on the
  * backend, so it only ever checks the count the table's entries hold.
+ *
+ * Suite "nflb_conn_wheel": the collector's expiry wheel, in real time
+ * (timeouts of a few seconds): entries go on time, extended ones live on
+ * and go later, shortened ones go early, deleted ones leave the wheel, and
+ * thousands of entries mixing all of it end in an empty table.  Timing
+ * checks allow for a slow machine: an entry may go late, never early.
  */
 #include <kunit/test.h>
 #include <linux/err.h>
 #include <linux/in.h>
+#include <linux/delay.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
+#include <linux/workqueue.h>
 
 #include "conn.h"
 
@@ -278,6 +286,7 @@ static int nflb_ct_test_init(struct kunit *test)
 	t->svc.proto = IPPROTO_TCP;
 	t->svc.addr.ip = ct_vip;
 	t->svc.port = htons(80);
+	t->svc.nn = &t->nn;
 	t->be.svc = &t->svc;
 	t->be.family = AF_INET;
 	t->be.addr.ip = htonl(0x0a000002);		/* 10.0.0.2 */
@@ -568,4 +577,240 @@ static struct kunit_suite nflb_conn_table_test_suite = {
 	.test_cases = nflb_conn_table_test_cases,
 };
 
-kunit_test_suites(&nflb_conn_state_test_suite, &nflb_conn_table_test_suite);
+/* --- The expiry wheel --------------------------------------------------- */
+
+/* Runs the collector now, as its timer would, and waits for it. */
+static void ct_collect(struct kunit *test)
+{
+	struct nflb_ct_test *t = test->priv;
+
+	mod_delayed_work(system_power_efficient_wq, &t->nn.conns->gc, 0);
+	flush_delayed_work(&t->nn.conns->gc);
+}
+
+/* Polls until the table holds @want entries; false after @timeout. */
+static bool ct_wait_count(struct kunit *test, unsigned int want,
+			  unsigned long timeout)
+{
+	struct nflb_ct_test *t = test->priv;
+	unsigned long end = jiffies + timeout;
+
+	for (;;) {
+		ct_collect(test);
+		if (nflb_conn_count(&t->nn) == want)
+			return true;
+		if (time_after(jiffies, end))
+			return false;
+		msleep(100);
+	}
+}
+
+/* How late the collector may be: its slot, its period, and a slow guest. */
+#define CT_LATE	(2 * NFLB_WHEEL_RES + 5 * HZ)
+
+/* Entries go once expired, not before, and not a ring's turn later. */
+static void nflb_wheel_expire_test(struct kunit *test)
+{
+	struct nflb_ct_test *t = test->priv;
+	struct nflb_conn *a, *b, *c;
+	unsigned long exp_a, exp_b;
+
+	a = ct_new(test, 40000, NFLB_CONN_ESTABLISHED, HZ, NULL, true);
+	b = ct_new(test, 40001, NFLB_CONN_ESTABLISHED, 2 * HZ, NULL, true);
+	c = ct_new(test, 40002, NFLB_CONN_ESTABLISHED, 600 * HZ, NULL, true);
+	exp_a = READ_ONCE(a->expires);
+	exp_b = READ_ONCE(b->expires);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.active_conns), 3);
+
+	KUNIT_ASSERT_TRUE(test, ct_wait_count(test, 2, HZ + CT_LATE));
+	KUNIT_EXPECT_TRUE(test, time_after_eq(jiffies, exp_a));
+	KUNIT_EXPECT_NULL(test, ct_find_in(test, 40000));
+	KUNIT_ASSERT_TRUE(test, ct_wait_count(test, 1, 2 * HZ + CT_LATE));
+	KUNIT_EXPECT_TRUE(test, time_after_eq(jiffies, exp_b));
+	KUNIT_EXPECT_PTR_EQ(test, ct_find_in(test, 40002), c);
+	KUNIT_EXPECT_PTR_EQ(test, ct_find_out(test, 40002), c);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.active_conns), 1);
+	KUNIT_EXPECT_EQ(test, refcount_read(&t->be.refcnt), 2);
+}
+
+/*
+ * Traffic only stores a later expiry; the collector, finding the entry in
+ * the slot of its first expiry, queues it again.  An entry kept busy lives
+ * well past its first expiry; left idle, it goes.
+ */
+static void nflb_wheel_extend_test(struct kunit *test)
+{
+	struct nflb_ct_test *t = test->priv;
+	unsigned long start = jiffies, exp;
+	struct nflb_conn *c, *d;
+
+	c = ct_new(test, 40000, NFLB_CONN_ESTABLISHED, 2 * HZ, NULL, true);
+	d = ct_new(test, 40001, NFLB_CONN_ESTABLISHED, HZ, NULL, true);
+	nflb_conn_touch(d, 4 * HZ);		/* extended once */
+	exp = READ_ONCE(d->expires);
+	KUNIT_EXPECT_TRUE(test, time_after_eq(exp, start + 4 * HZ));
+
+	/* c: a packet every quarter second for six seconds. */
+	while (time_before(jiffies, start + 6 * HZ)) {
+		KUNIT_ASSERT_PTR_EQ(test, ct_find_in(test, 40000), c);
+		nflb_conn_touch(c, 2 * HZ);
+		ct_collect(test);
+		/* d lives until its extended expiry, at least. */
+		KUNIT_EXPECT_TRUE(test, ct_find_in(test, 40001) == d ||
+				  time_after_eq(jiffies, exp));
+		msleep(250);
+	}
+	KUNIT_EXPECT_EQ(test, nflb_conn_count(&t->nn), 1U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.active_conns), 1);
+
+	/* Now idle: c goes too. */
+	exp = READ_ONCE(c->expires);
+	KUNIT_ASSERT_TRUE(test, ct_wait_count(test, 0, 2 * HZ + CT_LATE));
+	KUNIT_EXPECT_TRUE(test, time_after_eq(jiffies, exp));
+}
+
+/*
+ * A shorter timeout (an established connection closing, or one lowered
+ * with set-timeouts and applied at the next packet) moves the entry to an
+ * earlier slot: it goes on its new time, not its old one.
+ */
+static void nflb_wheel_shorten_test(struct kunit *test)
+{
+	struct nflb_ct_test *t = test->priv;
+	struct nflb_conn *c;
+	unsigned long exp;
+
+	c = ct_new(test, 40000, NFLB_CONN_ESTABLISHED, 600 * HZ, NULL, true);
+	nflb_conn_set_state(c, NFLB_CONN_TIME_WAIT);
+	nflb_conn_touch(c, HZ);
+	exp = READ_ONCE(c->expires);
+	KUNIT_EXPECT_TRUE(test, time_before_eq(exp, jiffies + HZ));
+	KUNIT_ASSERT_TRUE(test, ct_wait_count(test, 0, HZ + CT_LATE));
+	KUNIT_EXPECT_TRUE(test, time_after_eq(jiffies, exp));
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.inactive_conns), 0);
+}
+
+/*
+ * Entries unlinked by other paths (a kill, as for a replaced or flushed
+ * entry) leave the wheel with their hash chains: the collector must not
+ * meet them again when their slot comes (KASAN would see it).
+ */
+static void nflb_wheel_delete_test(struct kunit *test)
+{
+	struct nflb_ct_test *t = test->priv;
+	struct nflb_conn *c[32];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++)
+		c[i] = ct_new(test, 41000 + i, NFLB_CONN_SYN_SENT,
+			      i & 1 ? 600 * HZ : HZ, NULL, true);
+	/* One extended: it waits in its first slot, for a later one. */
+	nflb_conn_touch(c[2], 3 * HZ);
+	for (i = 0; i < ARRAY_SIZE(c); i += 4) {
+		nflb_conn_kill(t->nn.conns, c[i]);	/* 1 s ones */
+		nflb_conn_kill(t->nn.conns, c[i + 1]);	/* 600 s ones */
+	}
+	KUNIT_EXPECT_EQ(test, nflb_conn_count(&t->nn), 16U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.inactive_conns), 16);
+	/* The 1 s ones left go (c[2] later), the 600 s ones stay. */
+	KUNIT_ASSERT_TRUE(test, ct_wait_count(test, 8, 3 * HZ + CT_LATE));
+	for (i = 0; i < ARRAY_SIZE(c); i++)
+		KUNIT_EXPECT_EQ_MSG(test, !!ct_find_in(test, 41000 + i),
+				    (i & 3) == 3, "entry %u", i);
+	/* A requeued entry killed: c[3] went through no slot yet, c[7] is
+	 * extended first.
+	 */
+	nflb_conn_touch(c[7], 900 * HZ);
+	nflb_conn_kill(t->nn.conns, c[3]);
+	nflb_conn_kill(t->nn.conns, c[7]);
+	ct_collect(test);
+	KUNIT_EXPECT_EQ(test, nflb_conn_count(&t->nn), 6U);
+	/* The rest goes with the namespace (the suite's exit). */
+}
+
+/* An expiry beyond the ring waits in its last slot and is kept. */
+static void nflb_wheel_far_test(struct kunit *test)
+{
+	struct nflb_ct_test *t = test->priv;
+	struct nflb_wheel_lane *l;
+	struct nflb_conn *c;
+	unsigned int ahead;
+
+	c = ct_new(test, 40000, NFLB_CONN_ESTABLISHED,
+		   2UL * NFLB_WHEEL_SLOTS * NFLB_WHEEL_RES, NULL, true);
+	l = &t->nn.conns->lanes[c->lane];
+	spin_lock_bh(&l->lock);
+	ahead = (c->slot - l->pos) & (NFLB_WHEEL_SLOTS - 1);
+	spin_unlock_bh(&l->lock);
+	KUNIT_EXPECT_EQ(test, ahead, NFLB_WHEEL_SLOTS - 1U);
+	msleep(jiffies_to_msecs(2 * NFLB_WHEEL_RES));
+	ct_collect(test);
+	KUNIT_EXPECT_PTR_EQ(test, ct_find_in(test, 40000), c);
+	KUNIT_EXPECT_EQ(test, nflb_conn_count(&t->nn), 1U);
+}
+
+/*
+ * Thousands of entries: some killed while queued, the others shortened
+ * (moved to an earlier slot) to expire over a few seconds, and some of
+ * those extended again (left in their slot, for the collector to move).
+ * All end unlinked, each once, and the backend's counts and reference come
+ * back to the test's own.
+ */
+static void nflb_wheel_many_test(struct kunit *test)
+{
+	struct nflb_ct_test *t = test->priv;
+	const unsigned int n = 20000;
+	struct nflb_conn **c;
+	unsigned int i;
+
+	c = kunit_kcalloc(test, n, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	/* Long enough that none goes while the test holds pointers. */
+	for (i = 0; i < n; i++) {
+		c[i] = ct_new(test, 1 + i, NFLB_CONN_ESTABLISHED, 900 * HZ,
+			      NULL, true);
+		if (!(i & 255))
+			cond_resched();
+	}
+	for (i = 0; i < n; i += 7)
+		nflb_conn_kill(t->nn.conns, c[i]);
+	KUNIT_EXPECT_EQ(test, nflb_conn_count(&t->nn), n - (n + 6) / 7);
+	for (i = 0; i < n; i++) {
+		if (!(i % 7))
+			continue;
+		/* From the first touch on, the entry may expire and go:
+		 * the read side keeps it for the second.
+		 */
+		rcu_read_lock();
+		nflb_conn_touch(c[i], (1 + i % 3) * HZ);
+		if (i % 10 == 1)
+			nflb_conn_touch(c[i], 5 * HZ);
+		rcu_read_unlock();
+		if (!(i & 255))
+			cond_resched();
+	}
+	KUNIT_ASSERT_TRUE(test, ct_wait_count(test, 0, 5 * HZ + 2 * CT_LATE));
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.active_conns), 0);
+	rcu_barrier();
+	KUNIT_EXPECT_EQ(test, refcount_read(&t->be.refcnt), 1);
+}
+
+static struct kunit_case nflb_conn_wheel_test_cases[] = {
+	KUNIT_CASE(nflb_wheel_expire_test),
+	KUNIT_CASE(nflb_wheel_extend_test),
+	KUNIT_CASE(nflb_wheel_shorten_test),
+	KUNIT_CASE(nflb_wheel_delete_test),
+	KUNIT_CASE(nflb_wheel_far_test),
+	KUNIT_CASE(nflb_wheel_many_test),
+	{}
+};
+
+static struct kunit_suite nflb_conn_wheel_test_suite = {
+	.name = "nflb_conn_wheel",
+	.init = nflb_ct_test_init,
+	.exit = nflb_ct_test_exit,
+	.test_cases = nflb_conn_wheel_test_cases,
+};
+
+kunit_test_suites(&nflb_conn_state_test_suite, &nflb_conn_table_test_suite,
+		  &nflb_conn_wheel_test_suite);
