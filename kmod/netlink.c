@@ -27,27 +27,6 @@ static struct netlink_range_validation nflb_timeout_range = {
 	.max = NFLB_TIMEOUT_MAX,
 };
 
-static const struct nla_policy nflb_svc_policy[NFLB_SVC_A_MAX + 1] = {
-	[NFLB_SVC_A_FAMILY]	= { .type = NLA_U16 },
-	[NFLB_SVC_A_PROTO]	= { .type = NLA_U8 },
-	[NFLB_SVC_A_ADDR]	= NLA_POLICY_EXACT_LEN(NFLB_ADDR_LEN),
-	[NFLB_SVC_A_PORT]	= NLA_POLICY_MIN(NLA_U16, 1),
-	[NFLB_SVC_A_SCHED]	= { .type = NLA_NUL_STRING,
-				    .len = NFLB_SCHED_NAME_MAX - 1 },
-	[NFLB_SVC_A_MODE]	= NLA_POLICY_MAX(NLA_U8, NFLB_FWD_MAX),
-	[NFLB_SVC_A_TUNNEL]	= NLA_POLICY_MAX(NLA_U8, NFLB_TUNNEL_MAX),
-	[NFLB_SVC_A_GUE_PORT]	= NLA_POLICY_MIN(NLA_U16, 1),
-	[NFLB_SVC_A_PERSIST]	= NLA_POLICY_FULL_RANGE(NLA_U32, &nflb_persist_range),
-	[NFLB_SVC_A_MSS_MODE]	= NLA_POLICY_MAX(NLA_U8, NFLB_MSS_MAX),
-	[NFLB_SVC_A_MSS]	= NLA_POLICY_MIN(NLA_U16, NFLB_MSS_MIN),
-	[NFLB_SVC_A_FLAGS]	= NLA_POLICY_MASK(NLA_U32, __NFLB_SVC_F_ALL),
-	/* Reply-only attributes have no business in a request. */
-	[NFLB_SVC_A_STATS]	= { .type = NLA_REJECT },
-	[NFLB_SVC_A_NUM_BACKENDS] = { .type = NLA_REJECT },
-	[NFLB_SVC_A_BACKENDS]	= { .type = NLA_REJECT },
-	[NFLB_SVC_A_PAD]	= { .type = NLA_REJECT },
-};
-
 static const struct nla_policy nflb_be_policy[NFLB_BE_A_MAX + 1] = {
 	[NFLB_BE_A_FAMILY]	= { .type = NLA_U16 },
 	[NFLB_BE_A_ADDR]	= NLA_POLICY_EXACT_LEN(NFLB_ADDR_LEN),
@@ -57,6 +36,38 @@ static const struct nla_policy nflb_be_policy[NFLB_BE_A_MAX + 1] = {
 	[NFLB_BE_A_INACTIVE_CONNS] = { .type = NLA_REJECT },
 	[NFLB_BE_A_STATS]	= { .type = NLA_REJECT },
 	[NFLB_BE_A_PAD]		= { .type = NLA_REJECT },
+};
+
+/* What every request may say about a service. */
+#define NFLB_SVC_POLICY							\
+	[NFLB_SVC_A_FAMILY]	= { .type = NLA_U16 },			\
+	[NFLB_SVC_A_PROTO]	= { .type = NLA_U8 },			\
+	[NFLB_SVC_A_ADDR]	= NLA_POLICY_EXACT_LEN(NFLB_ADDR_LEN),	\
+	[NFLB_SVC_A_PORT]	= NLA_POLICY_MIN(NLA_U16, 1),		\
+	[NFLB_SVC_A_SCHED]	= { .type = NLA_NUL_STRING,		\
+				    .len = NFLB_SCHED_NAME_MAX - 1 },	\
+	[NFLB_SVC_A_MODE]	= NLA_POLICY_MAX(NLA_U8, NFLB_FWD_MAX),	\
+	[NFLB_SVC_A_TUNNEL]	= NLA_POLICY_MAX(NLA_U8, NFLB_TUNNEL_MAX), \
+	[NFLB_SVC_A_GUE_PORT]	= NLA_POLICY_MIN(NLA_U16, 1),		\
+	[NFLB_SVC_A_PERSIST]	= NLA_POLICY_FULL_RANGE(NLA_U32,	\
+						&nflb_persist_range),	\
+	[NFLB_SVC_A_MSS_MODE]	= NLA_POLICY_MAX(NLA_U8, NFLB_MSS_MAX),	\
+	[NFLB_SVC_A_MSS]	= NLA_POLICY_MIN(NLA_U16, NFLB_MSS_MIN), \
+	[NFLB_SVC_A_FLAGS]	= NLA_POLICY_MASK(NLA_U32, __NFLB_SVC_F_ALL), \
+	/* Reply-only attributes have no business in a request. */	\
+	[NFLB_SVC_A_STATS]	= { .type = NLA_REJECT },		\
+	[NFLB_SVC_A_NUM_BACKENDS] = { .type = NLA_REJECT },		\
+	[NFLB_SVC_A_PAD]	= { .type = NLA_REJECT }
+
+static const struct nla_policy nflb_svc_policy[NFLB_SVC_A_MAX + 1] = {
+	NFLB_SVC_POLICY,
+	[NFLB_SVC_A_BACKENDS]	= { .type = NLA_REJECT },
+};
+
+/* NEW_SERVICE may bring the service's first backends along. */
+static const struct nla_policy nflb_svc_new_policy[NFLB_SVC_A_MAX + 1] = {
+	NFLB_SVC_POLICY,
+	[NFLB_SVC_A_BACKENDS]	= NLA_POLICY_NESTED_ARRAY(nflb_be_policy),
 };
 
 static const struct nla_policy nflb_timeout_policy[NFLB_TIMEOUT_A_MAX + 1] = {
@@ -69,6 +80,15 @@ static const struct nla_policy nflb_policy[NFLB_A_MAX + 1] = {
 	[NFLB_A_INFO]		= { .type = NLA_REJECT },
 	[NFLB_A_TIMEOUTS]	= NLA_POLICY_NESTED(nflb_timeout_policy),
 	[NFLB_A_SERVICE]	= NLA_POLICY_NESTED(nflb_svc_policy),
+	[NFLB_A_BACKEND]	= NLA_POLICY_NESTED(nflb_be_policy),
+	[NFLB_A_CONN]		= { .type = NLA_REJECT },
+};
+
+/* NFLB_CMD_NEW_SERVICE's own: the same, but backends in the service. */
+static const struct nla_policy nflb_new_svc_policy[NFLB_A_MAX + 1] = {
+	[NFLB_A_INFO]		= { .type = NLA_REJECT },
+	[NFLB_A_TIMEOUTS]	= NLA_POLICY_NESTED(nflb_timeout_policy),
+	[NFLB_A_SERVICE]	= NLA_POLICY_NESTED(nflb_svc_new_policy),
 	[NFLB_A_BACKEND]	= NLA_POLICY_NESTED(nflb_be_policy),
 	[NFLB_A_CONN]		= { .type = NLA_REJECT },
 };
@@ -124,13 +144,13 @@ static int nflb_nl_parse_addr(struct nlattr *fattr, struct nlattr *aattr,
 })
 
 static int nflb_nl_svc_key_tb(const struct nlattr *nest, struct nlattr **tb,
+			      const struct nla_policy *policy,
 			      struct nflb_svc_key *key,
 			      struct netlink_ext_ack *extack)
 {
 	int err;
 
-	err = nla_parse_nested(tb, NFLB_SVC_A_MAX, nest, nflb_svc_policy,
-			       extack);
+	err = nla_parse_nested(tb, NFLB_SVC_A_MAX, nest, policy, extack);
 	if (err)
 		return err;
 	if (nflb_nl_require(tb, NFLB_SVC_A_FAMILY, nest,
@@ -163,7 +183,7 @@ int nflb_nl_parse_svc_key(const struct nlattr *nest, struct nflb_svc_key *key,
 {
 	struct nlattr *tb[NFLB_SVC_A_MAX + 1];
 
-	return nflb_nl_svc_key_tb(nest, tb, key, extack);
+	return nflb_nl_svc_key_tb(nest, tb, nflb_svc_policy, key, extack);
 }
 EXPORT_SYMBOL_IF_KUNIT(nflb_nl_parse_svc_key);
 
@@ -179,8 +199,8 @@ static struct nflb_service *nflb_nl_find_svc(struct nflb_net *nn,
 	if (nflb_nl_require(info->attrs, NFLB_A_SERVICE, NULL,
 			    "the request names no service", info->extack))
 		return ERR_PTR(-EINVAL);
-	err = nflb_nl_svc_key_tb(info->attrs[NFLB_A_SERVICE], tb, &key,
-				 info->extack);
+	err = nflb_nl_svc_key_tb(info->attrs[NFLB_A_SERVICE], tb,
+				 nflb_svc_policy, &key, info->extack);
 	if (err)
 		return ERR_PTR(err);
 	svc = nflb_svc_lookup(nn, key.family, key.proto, &key.addr, key.port);
@@ -292,6 +312,153 @@ static int nflb_nl_be_fits(struct net *net, u8 mode, __be16 svc_port,
 	return 0;
 }
 
+/* Parses @nest, an NFLB_A_BACKEND nest that names a backend of @svc. */
+static int nflb_nl_be_key_nest(const struct nlattr *nest,
+			       struct nflb_service *svc, struct nlattr **tb,
+			       u16 *family, union nf_inet_addr *addr,
+			       __be16 *port, struct netlink_ext_ack *extack)
+{
+	int err;
+
+	err = nla_parse_nested(tb, NFLB_BE_A_MAX, nest, nflb_be_policy,
+			       extack);
+	if (err)
+		return err;
+	if (nflb_nl_require(tb, NFLB_BE_A_FAMILY, nest,
+			    "backend address family missing", extack) ||
+	    nflb_nl_require(tb, NFLB_BE_A_ADDR, nest,
+			    "backend address missing", extack) ||
+	    nflb_nl_require(tb, NFLB_BE_A_PORT, nest,
+			    "backend port missing", extack))
+		return -EINVAL;
+	memset(addr, 0, sizeof(*addr));
+	err = nflb_nl_parse_addr(tb[NFLB_BE_A_FAMILY], tb[NFLB_BE_A_ADDR],
+				 family, addr, extack);
+	if (err)
+		return err;
+	if (*family != svc->family) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFLB_BE_A_FAMILY],
+				    "backend address family differs from the service's: not supported yet");
+		return -EOPNOTSUPP;
+	}
+	*port = htons(nla_get_u16(tb[NFLB_BE_A_PORT]));
+	return 0;
+}
+
+/* The same for the request's own NFLB_A_BACKEND. */
+static int nflb_nl_be_key(struct genl_info *info, struct nflb_service *svc,
+			  struct nlattr **tb, u16 *family,
+			  union nf_inet_addr *addr, __be16 *port)
+{
+	if (nflb_nl_require(info->attrs, NFLB_A_BACKEND, NULL,
+			    "the request names no backend", info->extack))
+		return -EINVAL;
+	return nflb_nl_be_key_nest(info->attrs[NFLB_A_BACKEND], svc, tb,
+				   family, addr, port, info->extack);
+}
+
+/*
+ * Adds the backend that @nest describes at the end of @svc's list, not
+ * yet in the scheduler's state.  An error points at @nest or inside it.
+ */
+static int nflb_nl_add_be(struct net *net, struct nflb_service *svc,
+			  const struct nlattr *nest,
+			  struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[NFLB_BE_A_MAX + 1];
+	struct nflb_backend *be;
+	union nf_inet_addr addr;
+	__be16 port;
+	u16 family;
+	int err;
+
+	err = nflb_nl_be_key_nest(nest, svc, tb, &family, &addr, &port,
+				  extack);
+	if (err)
+		goto bad;
+	if (nflb_be_lookup(svc, family, &addr, port)) {
+		NL_SET_ERR_MSG(extack, "backend already exists");
+		err = -EEXIST;
+		goto bad;
+	}
+	err = nflb_nl_be_fits(net, svc->mode, svc->port, addr.ip, port,
+			      extack);
+	if (err)
+		goto bad;
+	if (svc->num_backends >= READ_ONCE(nflb_max_backends)) {
+		NL_SET_ERR_MSG(extack,
+			       "too many backends in this service (module parameter max_backends)");
+		err = -ENOSPC;
+		goto bad;
+	}
+	be = nflb_be_alloc(svc);
+	if (!be) {
+		err = -ENOMEM;
+		goto bad;
+	}
+	be->family = family;
+	be->addr = addr;
+	be->port = port;
+	be->weight = tb[NFLB_BE_A_WEIGHT] ? nla_get_u32(tb[NFLB_BE_A_WEIGHT]) : 1;
+	list_add_tail_rcu(&be->list, &svc->backends);
+	svc->num_backends++;
+	return 0;
+bad:
+	/* Say which backend, for a list of them; errors about one attribute
+	 * point at that one already.
+	 */
+	if (extack && !extack->bad_attr)
+		extack->bad_attr = nest;
+	return err;
+}
+
+/*
+ * Takes the backends added after the first @n off @svc's list again.  They
+ * were never in a scheduler's state: no reader can hold them.
+ */
+static void nflb_nl_drop_new_bes(struct nflb_service *svc, unsigned int n)
+{
+	struct nflb_backend *be;
+
+	while (svc->num_backends > n) {
+		be = list_last_entry(&svc->backends, struct nflb_backend, list);
+		list_del_rcu(&be->list);
+		svc->num_backends--;
+		nflb_be_put(be);
+	}
+}
+
+/*
+ * NEW_SERVICE's NFLB_SVC_A_BACKENDS, for a service nobody can see yet:
+ * all of them, with one scheduler build, or none.
+ */
+static int nflb_nl_add_bes(struct net *net, struct nflb_service *svc,
+			   const struct nlattr *list,
+			   struct netlink_ext_ack *extack)
+{
+	const struct nlattr *nest;
+	int rem, err;
+
+	nla_for_each_nested(nest, list, rem) {
+		if (nla_type(nest) != NFLB_A_BACKEND) {
+			NL_SET_ERR_MSG_ATTR(extack, nest,
+					    "a service's backend list holds NFLB_A_BACKEND nests only");
+			err = -EINVAL;
+			goto undo;
+		}
+		err = nflb_nl_add_be(net, svc, nest, extack);
+		if (err)
+			goto undo;
+	}
+	err = nflb_sched_rebuild(svc);
+	if (!err)
+		return 0;
+undo:
+	nflb_nl_drop_new_bes(svc, 0);
+	nflb_sched_release(svc);
+	return err;
+}
+
 static int nflb_nl_new_service(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nflb_net *nn = nflb_pernet(genl_info_net(info));
@@ -304,14 +471,16 @@ static int nflb_nl_new_service(struct sk_buff *skb, struct genl_info *info)
 		.mss_mode = NFLB_MSS_OFF,
 	};
 	struct nflb_service *svc;
+	const struct nlattr *be;
 	struct nflb_svc_key key;
-	int err;
+	unsigned int n;
+	int err, rem;
 
 	if (nflb_nl_require(info->attrs, NFLB_A_SERVICE, NULL,
 			    "the request names no service", info->extack))
 		return -EINVAL;
-	err = nflb_nl_svc_key_tb(info->attrs[NFLB_A_SERVICE], tb, &key,
-				 info->extack);
+	err = nflb_nl_svc_key_tb(info->attrs[NFLB_A_SERVICE], tb,
+				 nflb_svc_new_policy, &key, info->extack);
 	if (err)
 		return err;
 	err = nflb_nl_svc_cfg(tb, key.family, &cfg, info->extack);
@@ -330,7 +499,11 @@ static int nflb_nl_new_service(struct sk_buff *skb, struct genl_info *info)
 		err = -ENOSPC;
 		goto out;
 	}
-	svc = nflb_svc_alloc();
+	n = 0;
+	if (tb[NFLB_SVC_A_BACKENDS])
+		nla_for_each_nested(be, tb[NFLB_SVC_A_BACKENDS], rem)
+			n++;
+	svc = nflb_svc_alloc(n);
 	if (!svc) {
 		err = -ENOMEM;
 		goto out;
@@ -348,9 +521,20 @@ static int nflb_nl_new_service(struct sk_buff *skb, struct genl_info *info)
 	svc->mss_mode = cfg.mss_mode;
 	svc->mss = cfg.mss;
 	svc->flags = cfg.flags;
+	if (tb[NFLB_SVC_A_BACKENDS]) {
+		err = nflb_nl_add_bes(genl_info_net(info), svc,
+				      tb[NFLB_SVC_A_BACKENDS], info->extack);
+		if (err) {
+			nflb_svc_put(svc);
+			goto out;
+		}
+	}
 	err = nflb_svc_link(nn, svc);
-	if (err)
+	if (err) {
+		nflb_nl_drop_new_bes(svc, 0);
+		nflb_sched_release(svc);
 		nflb_svc_put(svc);
+	}
 out:
 	mutex_unlock(&nn->lock);
 	return err;
@@ -395,6 +579,12 @@ static int nflb_nl_set_service(struct sk_buff *skb, struct genl_info *info)
 		}
 	}
 
+	/* Routes cached for the new settings before anyone can see them. */
+	list_for_each_entry(be, &svc->backends, list) {
+		err = nflb_xmit_be_prepare(be, cfg.mode, cfg.mss_mode);
+		if (err)
+			goto out;
+	}
 	old_sched = svc->sched;
 	if (cfg.sched != old_sched) {
 		svc->sched = cfg.sched;
@@ -449,52 +639,12 @@ static int nflb_nl_flush(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
-/* Parses the NFLB_A_BACKEND nest that names a backend of @svc. */
-static int nflb_nl_be_key(struct genl_info *info, struct nflb_service *svc,
-			  struct nlattr **tb, u16 *family,
-			  union nf_inet_addr *addr, __be16 *port)
-{
-	struct nlattr *nest = info->attrs[NFLB_A_BACKEND];
-	int err;
-
-	if (nflb_nl_require(info->attrs, NFLB_A_BACKEND, NULL,
-			    "the request names no backend", info->extack))
-		return -EINVAL;
-	err = nla_parse_nested(tb, NFLB_BE_A_MAX, nest, nflb_be_policy,
-			       info->extack);
-	if (err)
-		return err;
-	if (nflb_nl_require(tb, NFLB_BE_A_FAMILY, nest,
-			    "backend address family missing", info->extack) ||
-	    nflb_nl_require(tb, NFLB_BE_A_ADDR, nest,
-			    "backend address missing", info->extack) ||
-	    nflb_nl_require(tb, NFLB_BE_A_PORT, nest,
-			    "backend port missing", info->extack))
-		return -EINVAL;
-	memset(addr, 0, sizeof(*addr));
-	err = nflb_nl_parse_addr(tb[NFLB_BE_A_FAMILY], tb[NFLB_BE_A_ADDR],
-				 family, addr, info->extack);
-	if (err)
-		return err;
-	if (*family != svc->family) {
-		NL_SET_ERR_MSG_ATTR(info->extack, tb[NFLB_BE_A_FAMILY],
-				    "backend address family differs from the service's: not supported yet");
-		return -EOPNOTSUPP;
-	}
-	*port = htons(nla_get_u16(tb[NFLB_BE_A_PORT]));
-	return 0;
-}
-
 static int nflb_nl_new_backend(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nflb_net *nn = nflb_pernet(genl_info_net(info));
 	struct nlattr *stb[NFLB_SVC_A_MAX + 1];
-	struct nlattr *tb[NFLB_BE_A_MAX + 1];
 	struct nflb_service *svc;
-	struct nflb_backend *be;
-	union nf_inet_addr addr;
-	__be16 port;
-	u16 family;
+	unsigned int n;
 	int err;
 
 	mutex_lock(&nn->lock);
@@ -503,41 +653,19 @@ static int nflb_nl_new_backend(struct sk_buff *skb, struct genl_info *info)
 		err = PTR_ERR(svc);
 		goto out;
 	}
-	err = nflb_nl_be_key(info, svc, tb, &family, &addr, &port);
+	if (nflb_nl_require(info->attrs, NFLB_A_BACKEND, NULL,
+			    "the request names no backend", info->extack)) {
+		err = -EINVAL;
+		goto out;
+	}
+	n = svc->num_backends;
+	err = nflb_nl_add_be(genl_info_net(info), svc,
+			     info->attrs[NFLB_A_BACKEND], info->extack);
 	if (err)
 		goto out;
-	if (nflb_be_lookup(svc, family, &addr, port)) {
-		NL_SET_ERR_MSG(info->extack, "backend already exists");
-		err = -EEXIST;
-		goto out;
-	}
-	err = nflb_nl_be_fits(genl_info_net(info), svc->mode, svc->port,
-			      addr.ip, port, info->extack);
-	if (err)
-		goto out;
-	if (svc->num_backends >= READ_ONCE(nflb_max_backends)) {
-		NL_SET_ERR_MSG(info->extack,
-			       "too many backends in this service (module parameter max_backends)");
-		err = -ENOSPC;
-		goto out;
-	}
-	be = nflb_be_alloc(svc);
-	if (!be) {
-		err = -ENOMEM;
-		goto out;
-	}
-	be->family = family;
-	be->addr = addr;
-	be->port = port;
-	be->weight = tb[NFLB_BE_A_WEIGHT] ? nla_get_u32(tb[NFLB_BE_A_WEIGHT]) : 1;
-	list_add_tail_rcu(&be->list, &svc->backends);
-	svc->num_backends++;
 	err = nflb_sched_rebuild(svc);
 	if (err) {
-		/* Never published: no reader can hold it. */
-		list_del_rcu(&be->list);
-		svc->num_backends--;
-		nflb_be_put(be);
+		nflb_nl_drop_new_bes(svc, n);
 		goto out;
 	}
 	nn->gen++;
@@ -986,6 +1114,8 @@ static const struct genl_ops nflb_genl_ops[] = {
 	}, {
 		.cmd = NFLB_CMD_NEW_SERVICE,
 		.doit = nflb_nl_new_service,
+		.policy = nflb_new_svc_policy,
+		.maxattr = NFLB_A_MAX,
 		.flags = GENL_UNS_ADMIN_PERM,
 	}, {
 		.cmd = NFLB_CMD_SET_SERVICE,

@@ -62,6 +62,7 @@ struct nflb_backend {
 	u16 family;
 	u32 weight;			/* READ_ONCE() on the packet path */
 	bool dead;			/* deleted; its connections close */
+	bool shared_stats;		/* ->stats is in its service's block */
 	atomic_t active_conns;		/* established TCP */
 	atomic_t inactive_conns;	/* every other entry */
 	refcount_t refcnt;
@@ -109,7 +110,11 @@ struct nflb_service {
 	struct list_head backends;
 	unsigned int num_backends;
 	refcount_t refcnt;
+	/* [0] the service's counters; [1..stats_n - 1] room for the first
+	 * backends' (NEW_SERVICE with its backends), handed out in order.
+	 */
 	struct nflb_stats_pcpu __percpu *stats;
+	u16 stats_n, stats_used;
 	struct rcu_head rcu;
 };
 
@@ -161,7 +166,7 @@ struct nflb_service *nflb_svc_lookup(struct nflb_net *nn, u16 family, u8 proto,
 struct nflb_backend *nflb_be_lookup(struct nflb_service *svc, u16 family,
 				    const union nf_inet_addr *addr,
 				    __be16 port);
-struct nflb_service *nflb_svc_alloc(void);
+struct nflb_service *nflb_svc_alloc(unsigned int backends);
 void nflb_svc_put(struct nflb_service *svc);
 int nflb_svc_link(struct nflb_net *nn, struct nflb_service *svc);
 void nflb_svc_unlink(struct nflb_net *nn, struct nflb_service *svc);

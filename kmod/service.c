@@ -57,16 +57,19 @@ struct nflb_backend *nflb_be_lookup(struct nflb_service *svc, u16 family,
 	return NULL;
 }
 
-static struct nflb_stats_pcpu __percpu *nflb_stats_alloc(void)
+static struct nflb_stats_pcpu __percpu *nflb_stats_alloc(unsigned int n)
 {
 	struct nflb_stats_pcpu __percpu *stats;
+	unsigned int i;
 	int cpu;
 
-	stats = alloc_percpu(struct nflb_stats_pcpu);
+	stats = __alloc_percpu(n * sizeof(struct nflb_stats_pcpu),
+			       __alignof__(struct nflb_stats_pcpu));
 	if (!stats)
 		return NULL;
 	for_each_possible_cpu(cpu)
-		u64_stats_init(&per_cpu_ptr(stats, cpu)->syncp);
+		for (i = 0; i < n; i++)
+			u64_stats_init(&per_cpu_ptr(stats + i, cpu)->syncp);
 	return stats;
 }
 
@@ -103,18 +106,30 @@ u64 nflb_drops_read(struct nflb_net *nn, enum nflb_drop_reason why)
 	return sum;
 }
 
-struct nflb_service *nflb_svc_alloc(void)
+/*
+ * Per-CPU allocations are what adding objects costs most: a service
+ * created with its first @backends gets their counters in its own block
+ * (up to NFLB_SHARED_STATS_MAX of them), which lives as long as the
+ * service, and so as long as any of its backends.
+ */
+#define NFLB_SHARED_STATS_MAX	64
+
+struct nflb_service *nflb_svc_alloc(unsigned int backends)
 {
 	struct nflb_service *svc;
 
+	if (backends > NFLB_SHARED_STATS_MAX)
+		backends = 0;
 	svc = kzalloc(sizeof(*svc), GFP_KERNEL);
 	if (!svc)
 		return NULL;
-	svc->stats = nflb_stats_alloc();
+	svc->stats = nflb_stats_alloc(1 + backends);
 	if (!svc->stats) {
 		kfree(svc);
 		return NULL;
 	}
+	svc->stats_n = 1 + backends;
+	svc->stats_used = 1;
 	INIT_LIST_HEAD(&svc->backends);
 	refcount_set(&svc->refcnt, 1);
 	return svc;
@@ -155,16 +170,24 @@ struct nflb_backend *nflb_be_alloc(struct nflb_service *svc)
 	be = kzalloc(sizeof(*be), GFP_KERNEL);
 	if (!be)
 		return NULL;
-	be->stats = nflb_stats_alloc();
-	if (!be->stats) {
+	if (svc->stats_used < svc->stats_n) {
+		be->stats = svc->stats + svc->stats_used;
+		be->shared_stats = true;
+	} else {
+		be->stats = nflb_stats_alloc(1);
+		if (!be->stats) {
+			kfree(be);
+			return NULL;
+		}
+	}
+	if (nflb_xmit_be_prepare(be, svc->mode, svc->mss_mode)) {
+		if (!be->shared_stats)
+			free_percpu(be->stats);
 		kfree(be);
 		return NULL;
 	}
-	if (nflb_xmit_be_init(be)) {
-		free_percpu(be->stats);
-		kfree(be);
-		return NULL;
-	}
+	/* Taken only now: after a failure the next backend has the slot. */
+	svc->stats_used += be->shared_stats;
 	refcount_set(&be->refcnt, 1);
 	refcount_inc(&svc->refcnt);
 	be->svc = svc;
@@ -177,7 +200,9 @@ static void nflb_be_free_rcu(struct rcu_head *head)
 
 	nflb_svc_put(be->svc);
 	nflb_xmit_be_destroy(be);
-	free_percpu(be->stats);
+	/* A shared block goes with the service, after this callback. */
+	if (!be->shared_stats)
+		free_percpu(be->stats);
 	kfree(be);
 }
 

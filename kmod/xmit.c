@@ -28,7 +28,8 @@
  * DF bit: a packet without it may be fragmented outside, past this host.
  *
  * Routes are cached per backend and per CPU (struct dst_cache): a lookup
- * per packet only when the routing changed.
+ * per packet only when the routing changed.  NAT backends have no cache
+ * unless their service clamps the MSS to the route ("auto").
  */
 #include <kunit/visibility.h>
 #include <linux/icmp.h>
@@ -43,9 +44,36 @@
 
 #include "xmit.h"
 
-int nflb_xmit_be_init(struct nflb_backend *be)
+/*
+ * Only services that route to their backends themselves need the cache:
+ * dr and tun, and "mss-clamp auto" in any mode.  NAT backends, the common
+ * case, go without: a per-CPU allocation per backend is what an add costs
+ * most (and a free, a delete).
+ */
+static bool nflb_xmit_needs_cache(u8 mode, u8 mss_mode)
 {
-	return dst_cache_init(&be->dst_cache, GFP_KERNEL);
+	return mode != NFLB_FWD_NAT || mss_mode == NFLB_MSS_AUTO;
+}
+
+/*
+ * Called under the config lock.  The cache is published with a release
+ * store once it is set up, and stays until the backend is freed: readers
+ * that find none yet route without it (nflb_be_route()).
+ */
+int nflb_xmit_be_prepare(struct nflb_backend *be, u8 mode, u8 mss_mode)
+{
+	struct dst_cache c;
+	int err;
+
+	if (!nflb_xmit_needs_cache(mode, mss_mode) || be->dst_cache.cache)
+		return 0;
+	err = dst_cache_init(&c, GFP_KERNEL);
+	if (err)
+		return err;
+	be->dst_cache.reset_ts = c.reset_ts;
+	/* Pairs with smp_load_acquire() in nflb_be_route(). */
+	smp_store_release(&be->dst_cache.cache, c.cache);
+	return 0;
 }
 
 /* From the backend's RCU callback: no reader is left. */
@@ -77,14 +105,21 @@ static bool nflb_rt_has_nh(const struct rtable *rt)
 static struct rtable *nflb_be_route(struct net *net, struct nflb_backend *be,
 				    u8 mode, __be32 *saddr)
 {
+	struct dst_cache_pcpu __percpu *cached;
 	struct flowi4 fl4;
 	struct rtable *rt;
 
-	rt = dst_cache_get_ip4(&be->dst_cache, saddr);
-	if (likely(rt)) {
-		if (mode != NFLB_FWD_DR || nflb_rt_has_nh(rt))
-			return rt;
-		ip_rt_put(rt);
+	/* None while a set-service that needs it is under way; pairs with
+	 * smp_store_release() in nflb_xmit_be_prepare().
+	 */
+	cached = smp_load_acquire(&be->dst_cache.cache);
+	if (likely(cached)) {
+		rt = dst_cache_get_ip4(&be->dst_cache, saddr);
+		if (likely(rt)) {
+			if (mode != NFLB_FWD_DR || nflb_rt_has_nh(rt))
+				return rt;
+			ip_rt_put(rt);
+		}
 	}
 	memset(&fl4, 0, sizeof(fl4));
 	fl4.daddr = be->addr.ip;
@@ -93,7 +128,8 @@ static struct rtable *nflb_be_route(struct net *net, struct nflb_backend *be,
 	rt = ip_route_output_key(net, &fl4);
 	if (IS_ERR(rt))
 		return rt;
-	dst_cache_set_ip4(&be->dst_cache, &rt->dst, fl4.saddr);
+	if (likely(cached))
+		dst_cache_set_ip4(&be->dst_cache, &rt->dst, fl4.saddr);
 	*saddr = fl4.saddr;
 	return rt;
 }

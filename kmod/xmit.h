@@ -51,8 +51,13 @@ struct nflb_encap {
 	u8 tunnel;		/* enum nflb_tunnel */
 };
 
-/* The backend's route cache: set up with the backend, freed with it. */
-int nflb_xmit_be_init(struct nflb_backend *be);
+/*
+ * The backend's route cache: set up, under the config lock, when the
+ * backend joins a service whose @mode and @mss_mode need routes (and
+ * before a set-service publishes such a change); freed with the backend.
+ * 0 or -ENOMEM.
+ */
+int nflb_xmit_be_prepare(struct nflb_backend *be, u8 mode, u8 mss_mode);
 void nflb_xmit_be_destroy(struct nflb_backend *be);
 /* Forget the cached routes (the service's mode changed). */
 void nflb_xmit_be_reset(struct nflb_backend *be);

@@ -630,6 +630,28 @@ test_save_restore() {
 	grep -q 'line 2' "$T/err" || fail "restore does not name the bad line"
 	ok L "$N" -j list
 	jcheck "j == []"
+	# add-service and the add-backend lines after it are one request: a
+	# refused backend (here a duplicate) refuses them all, its line named.
+	printf '%s\n' 'add-service tcp 10.0.0.5:80 sched rr' \
+		'add-backend tcp 10.0.0.5:80 10.1.0.1' '# a comment' \
+		'add-backend tcp 10.0.0.5:80 10.1.0.2 weight 2' \
+		'add-backend tcp 10.0.0.5:80 10.1.0.1' >"$T/bad"
+	refused 1 "lbctl: line 5: backend 10.1.0.1:80 already exists" \
+		L "$N" restore "$T/bad"
+	grep -q 'lines 1 to 5 .* none of them was applied' "$T/err" ||
+		fail "restore does not say the merged lines were not applied"
+	ok L "$N" -j list
+	jcheck "j == []"
+	# Without the duplicate, the service and its backends, in order.
+	head -n 4 "$T/bad" >"$T/good"
+	ok L "$N" restore "$T/good"
+	ok L "$N" save
+	printf '%s\n' 'add-service tcp 10.0.0.5:80 sched rr mode nat' \
+		'add-backend tcp 10.0.0.5:80 10.1.0.1:80 weight 1' \
+		'add-backend tcp 10.0.0.5:80 10.1.0.2:80 weight 2' >"$T/want"
+	same "$T/want" "$T/out" "save after a restore of a service with backends" ||
+		fail "save differs from the restored lines"
+	ok L "$N" flush
 }
 
 # Modes dr and tun and mss-clamp: accepted, listed and saved back as

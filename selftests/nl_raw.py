@@ -520,14 +520,23 @@ def reply_only_attributes(g):
             ("SVC_A_STATS without NLA_F_NESTED",
              nla(SVC_STATS, nla(1, struct.pack("=Q", 5))), rejected),
             ("SVC_A_NUM_BACKENDS", u32(SVC_NUM_BACKENDS, 1), rejected),
-            ("SVC_A_BACKENDS", nest(SVC_BACKENDS, ), nested),
-            ("SVC_A_BACKENDS without NLA_F_NESTED", nla(SVC_BACKENDS, b""),
-             rejected),
             ("SVC_A_PAD", nla(SVC_PAD, b""), rejected)]:
         rep = g.cmd(CMD_NEW_SERVICE, nest(A_SERVICE, *k, attr))
         expect(rep, errno.EINVAL, msg, what)
     rep = g.cmd(CMD_NEW_SERVICE, nest(A_SERVICE, *k))
     expect(rep, 0, None, "the service itself")
+    # A backend list only NEW_SERVICE takes (new_service_with_backends).
+    B = nest(SVC_BACKENDS, nest(A_BACKEND, *be_key()))
+    for cmd, attrs, what in [
+            (CMD_SET_SERVICE, [nest(A_SERVICE, *k, B)], "SET_SERVICE"),
+            (CMD_DEL_SERVICE, [nest(A_SERVICE, *k, B)], "DEL_SERVICE"),
+            (CMD_GET_SERVICE, [nest(A_SERVICE, *k, B)], "GET_SERVICE"),
+            (CMD_NEW_BACKEND, [nest(A_SERVICE, *k, B),
+                               nest(A_BACKEND, *be_key())], "NEW_BACKEND")]:
+        expect(g.cmd(cmd, *attrs), errno.EINVAL, nested,
+               "SVC_A_BACKENDS in " + what)
+    expect(g.cmd(CMD_SET_SERVICE, nest(A_SERVICE, *k, nla(SVC_BACKENDS, b""))),
+           errno.EINVAL, rejected, "SVC_A_BACKENDS without NLA_F_NESTED")
     for what, attr, msg in [
             ("BE_A_ACTIVE_CONNS", u32(BE_ACTIVE_CONNS, 1), rejected),
             ("BE_A_INACTIVE_CONNS", u32(BE_INACTIVE_CONNS, 1), rejected),
@@ -836,6 +845,94 @@ def not_found_and_exists(g):
     expect(g.cmd(CMD_DEL_SERVICE, K), errno.ENOENT, "service not found",
            "del service twice")
     check(n_services(g) == [], "service still listed after delete")
+
+
+@test
+def new_service_with_backends(g):
+    """NEW_SERVICE with NFLB_SVC_A_BACKENDS creates the service and its
+    backends at once, in order; a refused backend refuses it all and the
+    error offset points into that backend"""
+    k = svc_key()
+
+    def req(*bes, svc=None):
+        return nest(A_SERVICE, *(svc or k), strz(SVC_SCHED, "wrr"),
+                    nest(SVC_BACKENDS, *bes))
+
+    def be(a, port=80, *extra):
+        return nest(A_BACKEND, *be_key(a, port), *extra)
+
+    def offset_of(payload, bes, bad):
+        # nlmsghdr (16) and genlmsghdr (4) precede the attributes; the
+        # list's own header (4) its backends.
+        i = payload.find(nest(SVC_BACKENDS, *bes))
+        check(i >= 0, "backend list not found in the request")
+        return 16 + 4 + i + 4 + sum(len(b) for b in bes[:bad])
+
+    def refused(bes, bad, err, msg, what, svc=None):
+        payload = req(*bes, svc=svc)
+        rep = g.cmd(CMD_NEW_SERVICE, payload)
+        expect(rep, err, msg, what)
+        off = offset_of(payload, bes, bad)
+        check(rep.offs is not None and
+              off <= rep.offs < off + len(bes[bad]),
+              "%s: error offset %s, backend %d is at %d..%d" %
+              (what, rep.offs, bad, off, off + len(bes[bad])))
+        check(n_services(g) == [], "%s: a refused request created something"
+              % what)
+
+    bes = [be("10.1.0.%d" % i, 8000 + i, u32(BE_WEIGHT, i)) for i in range(1, 6)]
+    expect(g.cmd(CMD_NEW_SERVICE, req(*bes)), 0, None, "service, 5 backends")
+    s = n_services(g)
+    check(len(s) == 1 and get_u(s[0][1][SVC_NUM_BACKENDS]) == 5 and
+          [(x[BE_ADDR], get_u(x[BE_PORT]), get_u(x[BE_WEIGHT]))
+           for x in s[0][2]] ==
+          [(v4("10.1.0.%d" % i), 8000 + i, i) for i in range(1, 6)],
+          "service with backends read back wrong: %s" % s)
+    # One more the usual way goes at the end.
+    expect(g.cmd(CMD_NEW_BACKEND, nest(A_SERVICE, *k),
+                 nest(A_BACKEND, *be_key("10.1.0.9"))), 0, None,
+           "a 6th backend by NEW_BACKEND")
+    expect(g.cmd(CMD_NEW_SERVICE, req(be("10.1.0.7"))), errno.EEXIST,
+           "service already exists", "the same service with backends")
+    check(len(n_services(g)[0][2]) == 6, "a refused request added a backend")
+    expect(g.cmd(CMD_FLUSH), 0, None, "flush")
+    expect(g.cmd(CMD_NEW_SERVICE, req()), 0, None, "an empty backend list")
+    check(n_services(g)[0][2] == [], "backends out of an empty list")
+    expect(g.cmd(CMD_FLUSH), 0, None, "flush")
+
+    ok = [be("10.1.0.1"), be("10.1.0.2")]
+    refused(ok + [be("10.1.0.1")], 2, errno.EEXIST, "backend already exists",
+            "a backend twice in the list")
+    refused(ok + [nest(A_BACKEND, u16(BE_FAMILY, AF_INET),
+                       nla(BE_ADDR, v4("10.1.0.3")))],
+            2, errno.EINVAL, "backend port missing", "a backend without port")
+    refused(ok + [be("10.1.0.3", 80, u32(BE_WEIGHT, WEIGHT_MAX + 1))], 2,
+            errno.ERANGE, "?", "a weight out of range")
+    refused(ok + [be("10.1.0.3", 80, u32(BE_STATS, 0))], 2, errno.EINVAL,
+            "?", "a reply-only attribute in a backend")
+    refused([be("10.1.0.3"), nest(A_SERVICE, *be_key())], 1, errno.EINVAL,
+            "a service's backend list holds NFLB_A_BACKEND nests only",
+            "another nest in the list")
+    tun = svc_key() + [u8(SVC_MODE, FWD_TUN)]
+    refused(ok + [be("10.1.0.3", 8080)], 2, errno.EINVAL,
+            "in modes dr and tun a backend's port must be the service's port",
+            "mode tun, a backend on another port", svc=tun)
+    base = "/sys/module/nflb/parameters/max_backends"
+    old = open(base).read().strip()
+    try:
+        open(base, "w").write("2")
+        refused(ok + [be("10.1.0.3")], 2, errno.ENOSPC,
+                "too many backends in this service (module parameter max_backends)",
+                "past max_backends")
+    finally:
+        open(base, "w").write(old)
+    # A backend list in a tun service, then traffic-free checks: read back.
+    expect(g.cmd(CMD_NEW_SERVICE, req(*ok, svc=tun)), 0, None,
+           "mode tun with backends")
+    s = n_services(g)
+    check(len(s) == 1 and len(s[0][2]) == 2 and
+          get_u(s[0][1][SVC_MODE]) == FWD_TUN, "tun service read back wrong")
+    expect(g.cmd(CMD_FLUSH), 0, None, "flush")
 
 
 @test

@@ -36,9 +36,14 @@ static void print_backend(const struct lb_backend *be, int width)
 
 	open_object(NULL);
 	if (!print_json()) {
-		addr_port_str(be->addr.family, be->addr.addr, be->addr.port,
-			      a, sizeof(a));
-		snprintf(col, sizeof(col), "%-*s", width, a);
+		size_t n = strlen(addr_port_str(be->addr.family, be->addr.addr,
+						be->addr.port, a, sizeof(a)));
+
+		/* "%-*s", without printf() for each of many lines. */
+		memcpy(col, a, n);
+		while (n < (size_t)width && n < sizeof(col) - 1)
+			col[n++] = ' ';
+		col[n] = 0;
 		print_string(PRINT_FP, NULL, "  -> %s", col);
 	}
 	print_string(PRINT_JSON, "family", NULL, family_name(be->addr.family));

@@ -34,6 +34,7 @@
 #define NL_DUMP_TRIES	5
 
 char nl_errmsg[256];
+long nl_erroff = -1;
 
 static struct mnl_socket *nl_sk;
 static uint16_t nl_family;
@@ -212,10 +213,14 @@ static void nl_extack(const struct nlmsghdr *nlh, size_t offset, char *msg,
 		return;
 	if (mnl_nlmsg_get_payload_len(nlh) < offset)
 		return;
-	mnl_attr_for_each(a, nlh, offset)
+	mnl_attr_for_each(a, nlh, offset) {
 		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
 		    !mnl_attr_validate(a, MNL_TYPE_NUL_STRING))
 			snprintf(msg, len, "%s", mnl_attr_get_str(a));
+		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_OFFS &&
+		    !mnl_attr_validate(a, MNL_TYPE_U32))
+			nl_erroff = mnl_attr_get_u32(a);
+	}
 }
 
 /* The errno of an NLMSG_ERROR (0 for an ack); its message goes to msg. */
@@ -369,6 +374,7 @@ int nl_batch(void *buf, size_t len, unsigned int *failed, unsigned int *later)
 	unsigned int done = 0;
 
 	nl_errmsg[0] = 0;
+	nl_erroff = -1;
 	*later = 0;
 	while (p < end) {
 		char *start = p;

@@ -68,5 +68,9 @@ int nl_perror(int err);
 
 /* The extended-ack message of the last failure ("" if none). */
 extern char nl_errmsg[256];
+/* Where in its request the attribute that failed starts, from the
+ * extended ack of nl_batch()'s failure; -1 if the kernel named none.
+ */
+extern long nl_erroff;
 
 #endif /* LBCTL_NL_H */

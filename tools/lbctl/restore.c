@@ -4,23 +4,53 @@
  * batches.  The whole input is parsed before anything is sent, so a typo
  * on the last line changes nothing; after that the first refusal from the
  * kernel stops the restore.
+ *
+ * The add-backend lines that directly follow an add-service line for the
+ * same service travel inside its request (NFLB_SVC_A_BACKENDS): the kernel
+ * then creates the service with its backends in one step, a fifth of the
+ * requests for a typical file.  A refusal of any part refuses the whole
+ * request, and the error offset the kernel returns says which line it was.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
 #include <linux/netlink.h>
+#include <linux/nflb.h>
 
 #include "lbctl.h"
 #include "nl.h"
 
 #define MAX_WORDS	64
+/* Backends merged into one add-service request at most, and its size:
+ * well within a netlink attribute's 64 KiB.
+ */
+#define MERGE_MAX	256
+#define MERGE_BYTES	(16 * 1024)
+
+/* A backend merged into an add-service request. */
+struct merged {
+	size_t off;		/* its NFLB_A_BACKEND nest, in batch.buf */
+	unsigned long line;
+};
 
 struct batch {
 	char *buf;
 	size_t len, cap;
 	unsigned long *line;	/* input line of each request */
+	unsigned int *lines;	/* input lines each request carries */
 	unsigned int n, ncap;
+	struct merged *mb;	/* in the order of their offsets */
+	unsigned int nmb, mbcap;
+	/* The last request, if an add-service that takes more backends:
+	 * offsets of it, of its service nest and of its backend list (0: none
+	 * yet).
+	 */
+	bool open;
+	size_t line_off, open_svc, open_bes;
+	unsigned int open_n;
 };
 
 static void *xrealloc(void *p, size_t size)
@@ -51,6 +81,71 @@ static int split(char *line, char **words)
 	return n;
 }
 
+/* The first top-level attribute of type @type in the request at @nlh. */
+static struct nlattr *top_attr(const struct nlmsghdr *nlh, uint16_t type)
+{
+	struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
+		if (mnl_attr_get_type(a) == type)
+			return a;
+	return NULL;
+}
+
+/*
+ * Moves the backend of the add-backend request just built at the end of
+ * the batch into the open add-service request before it, if it names
+ * the same service and there is room.  Returns whether it did.
+ */
+static bool merge_backend(struct batch *b)
+{
+	struct nlmsghdr *req = (void *)(b->buf + b->len);
+	struct nlmsghdr *svc_req = (void *)(b->buf + b->line_off);
+	struct nlattr *svc, *be, *nsvc = (void *)(b->buf + b->open_svc);
+	size_t end = b->len, add, belen, was = NLMSG_ALIGN(req->nlmsg_len);
+	struct nlattr *bes;
+
+	svc = top_attr(req, NFLB_A_SERVICE);
+	be = top_attr(req, NFLB_A_BACKEND);
+	if (!svc || !be || b->open_n >= MERGE_MAX ||
+	    mnl_attr_get_payload_len(svc) > mnl_attr_get_payload_len(nsvc) ||
+	    memcmp(mnl_attr_get_payload(svc), mnl_attr_get_payload(nsvc),
+		   mnl_attr_get_payload_len(svc)))
+		return false;
+	belen = NLMSG_ALIGN(be->nla_len);
+	add = belen + (b->open_bes ? 0 : MNL_ATTR_HDRLEN);
+	if (svc_req->nlmsg_len + add > MERGE_BYTES)
+		return false;
+	/* The service nest is the request's last attribute, and the
+	 * backend list (once there is one) the service nest's last.
+	 */
+	if (!b->open_bes) {
+		bes = (void *)(b->buf + end);
+		bes->nla_type = NFLB_SVC_A_BACKENDS | NLA_F_NESTED;
+		bes->nla_len = MNL_ATTR_HDRLEN;
+		b->open_bes = end;
+		end += MNL_ATTR_HDRLEN;
+	}
+	bes = (void *)(b->buf + b->open_bes);
+	memmove(b->buf + end, be, belen);
+	if (b->nmb == b->mbcap) {
+		b->mbcap = b->mbcap ? b->mbcap * 2 : 4096;
+		b->mb = xrealloc(b->mb, b->mbcap * sizeof(*b->mb));
+	}
+	b->mb[b->nmb].off = end;
+	b->mb[b->nmb++].line = err_line;
+	end += belen;
+	bes->nla_len += belen;
+	nsvc->nla_len += add;
+	svc_req->nlmsg_len += add;
+	/* What is past the end must be zero for the next request. */
+	memset(b->buf + end, 0, b->len + was - end);
+	b->len = end;
+	b->lines[b->n - 1]++;
+	b->open_n++;
+	return true;
+}
+
 static int add_line(struct batch *b, int argc, char **argv)
 {
 	const struct cmd *c = cmd_find(argv[0]);
@@ -74,12 +169,23 @@ static int add_line(struct batch *b, int argc, char **argv)
 	if (b->n == b->ncap) {
 		b->ncap = b->ncap ? b->ncap * 2 : 4096;
 		b->line = xrealloc(b->line, b->ncap * sizeof(*b->line));
+		b->lines = xrealloc(b->lines, b->ncap * sizeof(*b->lines));
 	}
 	nlh = nl_put(b->buf + b->len, c->nl_cmd);
 	err = c->build(c, nlh, argc - 1, argv + 1);
 	if (err)
 		return err;
+	if (c->nl_cmd == NFLB_CMD_NEW_BACKEND && b->open && merge_backend(b))
+		return 0;
+	b->open = c->nl_cmd == NFLB_CMD_NEW_SERVICE;
+	if (b->open) {
+		b->line_off = b->len;
+		b->open_svc = (char *)top_attr(nlh, NFLB_A_SERVICE) - b->buf;
+		b->open_bes = 0;
+		b->open_n = 0;
+	}
 	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	b->lines[b->n] = 1;
 	b->line[b->n++] = err_line;
 	return 0;
 }
@@ -95,13 +201,87 @@ static const struct nlmsghdr *request_at(const struct batch *b,
 	return (const void *)p;
 }
 
+/*
+ * The line of the failed request @index (at @req) that the kernel's error
+ * offset points into: one of the backends merged into it, or its own.
+ * *@be is that backend's nest, or NULL.
+ */
+static unsigned long failed_line(const struct batch *b, unsigned int index,
+				 const struct nlmsghdr *req,
+				 const struct nlattr **be)
+{
+	size_t start = (const char *)req - b->buf, at;
+	unsigned long line = b->line[index];
+	unsigned int i;
+
+	*be = NULL;
+	if (nl_erroff < 0 || b->lines[index] == 1)
+		return line;
+	at = start + nl_erroff;
+	for (i = 0; i < b->nmb && b->mb[i].off <= at; i++) {
+		if (b->mb[i].off < start)
+			continue;
+		line = b->mb[i].line;
+		*be = (const void *)(b->buf + b->mb[i].off);
+	}
+	return line;
+}
+
+/* The last input line that the request @index (at @req) carries. */
+static unsigned long last_line(const struct batch *b, unsigned int index,
+			       const struct nlmsghdr *req)
+{
+	size_t start = (const char *)req - b->buf;
+	unsigned long line = b->line[index];
+	unsigned int i;
+
+	for (i = 0; i < b->nmb && b->mb[i].off < start + req->nlmsg_len; i++)
+		if (b->mb[i].off >= start)
+			line = b->mb[i].line;
+	return line;
+}
+
+/* Names the objects of the failed request in the kernel's message: its
+ * service, and @be, the backend that failed if one merged into it did.
+ */
+static void name_failed(const struct nlmsghdr *req, const struct nlattr *be)
+{
+	char buf[NL_REQ_SIZE] = { 0 };
+	const struct nlattr *svc, *a;
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+
+	svc = top_attr(req, NFLB_A_SERVICE);
+	if (!be || !svc || MNL_ALIGN(be->nla_len) > NL_REQ_SIZE / 2) {
+		name_objects(req, nl_errmsg, sizeof(nl_errmsg));
+		return;
+	}
+	/* What that add-backend line alone would have sent: the service's
+	 * attributes but its backend list, and that backend.
+	 */
+	nlh = nl_put(buf, NFLB_CMD_NEW_BACKEND);
+	nest = mnl_attr_nest_start(nlh, NFLB_A_SERVICE);
+	mnl_attr_for_each_nested(a, svc)
+		if (mnl_attr_get_type(a) != NFLB_SVC_A_BACKENDS &&
+		    nlh->nlmsg_len + MNL_ALIGN(a->nla_len) < NL_REQ_SIZE / 2)
+			mnl_attr_put(nlh, mnl_attr_get_type(a),
+				     mnl_attr_get_payload_len(a),
+				     mnl_attr_get_payload(a));
+	mnl_attr_nest_end(nlh, nest);
+	memcpy(buf + nlh->nlmsg_len, be, be->nla_len);
+	nlh->nlmsg_len += MNL_ALIGN(be->nla_len);
+	name_objects(nlh, nl_errmsg, sizeof(nl_errmsg));
+}
+
 int restore_run(const struct cmd *c, int argc, char **argv)
 {
 	struct batch b = { 0 };
 	const char *name = "-";
 	char *line = NULL, *words[MAX_WORDS];
+	const struct nlmsghdr *req = NULL;
+	const struct nlattr *be;
 	size_t size = 0;
-	unsigned int failed, later;
+	unsigned int failed, later, i, nlater;
 	int n, err = 0;
 	FILE *f = stdin;
 
@@ -135,21 +315,30 @@ int restore_run(const struct cmd *c, int argc, char **argv)
 	nl_open();
 	err = nl_batch(b.buf, b.len, &failed, &later);
 	if (err) {
-		err_line = failed < b.n ? b.line[failed] : 0;
-		if (failed < b.n)
-			name_objects(request_at(&b, failed), nl_errmsg,
-				     sizeof(nl_errmsg));
-		err = nl_perror(err);
 		err_line = 0;
-		if (later)
+		if (failed < b.n) {
+			req = request_at(&b, failed);
+			err_line = failed_line(&b, failed, req, &be);
+			name_failed(req, be);
+		}
+		err = nl_perror(err);
+		if (req && b.lines[failed] > 1)
+			fail("lines %lu to %lu (add-service and its add-backend lines) went to the kernel as one request: none of them was applied",
+			     b.line[failed], last_line(&b, failed, req));
+		err_line = 0;
+		for (i = 1, nlater = 0; i <= later && failed + i < b.n; i++)
+			nlater += b.lines[failed + i];
+		if (nlater)
 			fail("%u later command%s, sent in the same batch, had been applied already",
-			     later, later == 1 ? "" : "s");
+			     nlater, nlater == 1 ? "" : "s");
 	}
 out:
 	err_line = 0;
 	free(line);
 	free(b.buf);
 	free(b.line);
+	free(b.lines);
+	free(b.mb);
 	if (f != stdin)
 		fclose(f);
 	return err;

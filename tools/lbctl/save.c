@@ -16,42 +16,98 @@
 #include "parse.h"
 #include "table.h"
 
+/* A line under construction: save writes tens of thousands of them,
+ * and fprintf() per field was most of its time.
+ */
+struct line {
+	char buf[512];
+	size_t len;
+};
+
+static void put_s(struct line *l, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > sizeof(l->buf) - 1 - l->len)
+		n = sizeof(l->buf) - 1 - l->len;
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+}
+
+static void put_u(struct line *l, unsigned int v)
+{
+	char tmp[12], *p = tmp + sizeof(tmp);
+
+	*--p = 0;
+	do {
+		*--p = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	put_s(l, p);
+}
+
 static void save_print(FILE *f, const struct lb_table *t)
 {
 	char a[LB_ADDRSTRLEN], b[LB_ADDRSTRLEN];
 	const struct lb_svc *s;
+	struct line l;
 	unsigned int i, k;
 
 	for (i = 0; i < t->n; i++) {
 		s = &t->svc[i];
 		addr_port_str(s->id.vip.family, s->id.vip.addr, s->id.vip.port,
 			      a, sizeof(a));
-		fprintf(f, "add-service %s %s sched %s mode %s",
-			proto_name(s->id.proto), a, s->sched,
-			name_of(mode_names, 3, s->mode));
+		l.len = 0;
+		put_s(&l, "add-service ");
+		put_s(&l, proto_name(s->id.proto));
+		put_s(&l, " ");
+		put_s(&l, a);
+		put_s(&l, " sched ");
+		put_s(&l, s->sched);
+		put_s(&l, " mode ");
+		put_s(&l, name_of(mode_names, 3, s->mode));
 		if (s->mode == NFLB_FWD_TUN) {
-			fprintf(f, " tunnel %s",
-				name_of(tunnel_names, 2, s->tunnel));
-			if (s->tunnel == NFLB_TUNNEL_GUE)
-				fprintf(f, " gue-port %u", s->gue_port);
+			put_s(&l, " tunnel ");
+			put_s(&l, name_of(tunnel_names, 2, s->tunnel));
+			if (s->tunnel == NFLB_TUNNEL_GUE) {
+				put_s(&l, " gue-port ");
+				put_u(&l, s->gue_port);
+			}
 		}
-		if (s->persist)
-			fprintf(f, " persist %u", s->persist);
+		if (s->persist) {
+			put_s(&l, " persist ");
+			put_u(&l, s->persist);
+		}
 		/* "off" is the default except in mode tun (auto). */
-		if (s->mss_mode == NFLB_MSS_AUTO)
-			fprintf(f, " mss-clamp auto");
-		else if (s->mss_mode == NFLB_MSS_OFF && s->mode == NFLB_FWD_TUN)
-			fprintf(f, " mss-clamp off");
-		else if (s->mss_mode == NFLB_MSS_FIXED)
-			fprintf(f, " mss-clamp %u", s->mss);
-		fputc('\n', f);
-		for (k = 0; k < s->nbe; k++)
-			fprintf(f, "add-backend %s %s %s weight %u\n",
-				proto_name(s->id.proto), a,
-				addr_port_str(s->be[k].addr.family,
-					      s->be[k].addr.addr,
-					      s->be[k].addr.port, b, sizeof(b)),
-				s->be[k].weight);
+		if (s->mss_mode == NFLB_MSS_AUTO) {
+			put_s(&l, " mss-clamp auto");
+		} else if (s->mss_mode == NFLB_MSS_OFF && s->mode == NFLB_FWD_TUN) {
+			put_s(&l, " mss-clamp off");
+		} else if (s->mss_mode == NFLB_MSS_FIXED) {
+			put_s(&l, " mss-clamp ");
+			put_u(&l, s->mss);
+		}
+		put_s(&l, "\n");
+		fwrite(l.buf, 1, l.len, f);
+		/* The backend lines share everything up to the address. */
+		l.len = 0;
+		put_s(&l, "add-backend ");
+		put_s(&l, proto_name(s->id.proto));
+		put_s(&l, " ");
+		put_s(&l, a);
+		put_s(&l, " ");
+		for (k = 0; k < s->nbe; k++) {
+			size_t head = l.len;
+
+			put_s(&l, addr_port_str(s->be[k].addr.family,
+						s->be[k].addr.addr,
+						s->be[k].addr.port, b, sizeof(b)));
+			put_s(&l, " weight ");
+			put_u(&l, s->be[k].weight);
+			put_s(&l, "\n");
+			fwrite(l.buf, 1, l.len, f);
+			l.len = head;
+		}
 	}
 }
 

@@ -188,6 +188,15 @@ static int svc_cb(const struct nlmsghdr *nlh, void *data)
 		}
 		if (!backends)
 			continue;
+		/* As many as the kernel says there are, at once. */
+		if (!cur->cap && cur->num_backends) {
+			cur->be = malloc(cur->num_backends * sizeof(*cur->be));
+			if (!cur->be) {
+				perror("lbctl: malloc");
+				exit(EXIT_FAIL);
+			}
+			cur->cap = cur->num_backends;
+		}
 		mnl_attr_for_each_nested(a, backends) {
 			if (mnl_attr_get_type(a) != NFLB_A_BACKEND)
 				continue;

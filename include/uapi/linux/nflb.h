@@ -57,9 +57,23 @@
  *     NFLB_SVC_A_MSS        u16, the ceiling for NFLB_MSS_FIXED, which
  *                           requires it
  *     NFLB_SVC_A_FLAGS      u32, NFLB_SVC_F_* bits
+ *     NFLB_SVC_A_BACKENDS   the service's first backends: a nest of
+ *                           NFLB_A_BACKEND nests, each as NEW_BACKEND's
+ *                           (naming attributes, optional weight)
  *   EEXIST if the service exists; ENOSPC past NFLB_INFO_A_MAX_SERVICES;
  *   EOPNOTSUPP for an IPv6 service, which this version's datapath cannot
  *   honour yet.
+ *
+ *   With NFLB_SVC_A_BACKENDS the service and its backends are created in
+ *   one step, as if by NEW_SERVICE and one NEW_BACKEND per backend, in
+ *   their order (which is their order in dumps), with the errors
+ *   NEW_BACKEND would give.  If any backend is refused nothing is created,
+ *   and the extended ack's offset (NLMSGERR_ATTR_OFFS) points into that
+ *   backend's nest.  A restore that sends a service and its backends this
+ *   way sends a fifth of the requests for four backends a service, and
+ *   the scheduler's state is built once.  Only NEW_SERVICE takes it; every
+ *   other request refuses NFLB_SVC_A_BACKENDS, as before.  (A module
+ *   older than this addition refuses it in NEW_SERVICE too.)
  *
  *   Modes.  NFLB_FWD_NAT rewrites the destination of a client's packets to
  *   the backend and the source of the backend's replies, which must route
@@ -228,7 +242,9 @@ enum nflb_svc_attr {
 	NFLB_SVC_A_FLAGS,	/* u32, NFLB_SVC_F_* */
 	NFLB_SVC_A_STATS,	/* nested, NFLB_STATS_A_*; replies only */
 	NFLB_SVC_A_NUM_BACKENDS,/* u32; replies only */
-	NFLB_SVC_A_BACKENDS,	/* nested NFLB_A_BACKEND; replies only */
+	NFLB_SVC_A_BACKENDS,	/* nested NFLB_A_BACKEND; replies and
+				 * NFLB_CMD_NEW_SERVICE
+				 */
 	NFLB_SVC_A_PAD,
 	__NFLB_SVC_A_MAX
 };
