@@ -32,8 +32,9 @@ image=$(kunit/build-kernel.sh) || {
 	exit 1
 }
 export NFLB_DEBUG_KERNEL=$image
-# lbctl is the stock build's; the modules are the debug kernel's.
-make -s lbctl || exit 1
+# lbctl and the iptables plugin are the stock build's; the modules are the
+# debug kernel's.
+make -s lbctl iptables || exit 1
 
 echo "TAP version 13"
 echo "1..$((${#tests[@]} + 2))"
