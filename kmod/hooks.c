@@ -128,8 +128,9 @@ static bool nflb_tcp_starts(const struct nflb_pkt *p)
  * "mss-clamp": the MSS option of a client's SYN lowered to the service's
  * ceiling, or with "auto" to what fits the route toward the backend once
  * the tunnel's headers are added.  Only ever lowered; a SYN without the
- * option or with a malformed option list goes as it is.  false if the
- * header could not be made writable (the caller drops the packet).
+ * option goes as it is (in a malformed list, only an MSS option before the
+ * fault is read, and lowered).  false if the header could not be made
+ * writable (the caller drops the packet).
  */
 static bool nflb_clamp_syn(struct nflb_net *nn, struct sk_buff *skb,
 			   const struct nflb_pkt *p, struct nflb_backend *be)
