@@ -157,44 +157,42 @@ def tcp_segment(family, src, dst, sport, dport, flags, opts, payload):
     return seg[:16] + struct.pack("!H", check) + seg[18:]
 
 
-def fault(opts):
-    """Where a receiver stops reading a malformed option list (its length
-    if the list is well formed or ends at End of Option List)."""
-    i = 0
+def read_options(opts):
+    """Reads an option list as Linux's tcp_parse_options() does: returns
+    (options, end), options the (kind, offset, length) of each option read
+    (No-Operations left out), end where reading stopped: at End of Option
+    List or the end of the list (its length), or at a malformed option
+    (its offset: the fault)."""
+    i, read = 0, []
     while i < len(opts):
         kind = opts[i]
         if kind == 0:
-            return len(opts)
+            return read, len(opts)
         if kind == 1:
             i += 1
             continue
         if i + 1 >= len(opts) or not 2 <= opts[i + 1] <= len(opts) - i:
-            return i
+            return read, i
+        read.append((kind, i, opts[i + 1]))
         i += opts[i + 1]
-    return len(opts)
+    return read, len(opts)
+
+
+def fault(opts):
+    """Where a receiver stops reading a malformed option list (its length
+    if the list is well formed or ends at End of Option List)."""
+    return read_options(opts)[1]
 
 
 def rx_mss(opts):
     """The MSS a Linux receiver takes from these options (the last MSS
     option of length 4 before the list ends or breaks; 0 is ignored)."""
-    i, mss = 0, None
-    while i < len(opts):
-        kind = opts[i]
-        if kind == 0:
-            break
-        if kind == 1:
-            i += 1
-            continue
-        if i + 1 >= len(opts):
-            break
-        length = opts[i + 1]
-        if length < 2 or length > len(opts) - i:
-            break
+    mss = None
+    for kind, i, length in read_options(opts)[0]:
         if kind == 2 and length == 4:
             value = opts[i + 2] << 8 | opts[i + 3]
             if value:
                 mss = value
-        i += length
     return mss
 
 
