@@ -1,24 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The packet path: one PRE_ROUTING hook per namespace, after IPv4
- * defragmentation (so a UDP datagram larger than the MTU is whole here, and
- * forwarding fragments it again) and before conntrack.
+ * The packet path: one PRE_ROUTING hook per namespace, before conntrack.
+ * Fragments of TCP, UDP and ICMP are reassembled here (so a UDP datagram
+ * larger than the MTU is whole, and leaves in fragments again), in a
+ * namespace where nflb has something configured; the others pay nothing,
+ * not even a defragmentation hook.  With conntrack loaded its own
+ * defragmentation comes first, and we see whole packets only.
  *
- * Requests (client -> VIP:port) get the backend's address and port as
- * destination before the routing decision, so the stack forwards them like
- * any packet.  Replies (backend -> client) are routed first, with the
- * addresses they arrived with, and only then get the VIP as source: routing
- * a packet whose source is an address of this host would refuse it as a
- * martian when the VIP is configured locally.  Either way the route lookup
- * is the one the stack would do anyway; nothing is looked up twice.
+ * Requests (client -> VIP:port) are sent to their backend from here, in
+ * every mode (xmit.c): routed from a per-backend route cache, in NAT with
+ * the backend's address and port as destination, and stolen from the hook.
+ * Replies (backend -> client, NAT only) are routed by the stack, with the
+ * addresses they arrived with, and only then get the VIP as source:
+ * routing a packet whose source is an address of this host would refuse
+ * it as a martian when the VIP is configured locally.  The stack then
+ * forwards them like any packet.
  *
  * Packets we rewrite are marked untracked: conntrack, if it is loaded,
  * leaves them alone, and nflb needs nothing from it.
  *
  * Modes dr and tun see only the client's side of a connection (replies go
- * from the backend straight to the client): requests are sent to the
- * backend by xmit.c and stolen from the hook, and the connection's TCP
- * state follows the client's flags alone (nflb_tcp_next_state_oneway()).
+ * from the backend straight to the client): the connection's TCP state
+ * follows the client's flags alone (nflb_tcp_next_state_oneway()).
  * ICMP errors are handled in icmp.c.
  */
 #include <linux/ip.h>
@@ -27,7 +30,6 @@
 #include <linux/udp.h>
 #include <net/dst_metadata.h>
 #include <net/ip.h>
-#include <net/netfilter/ipv4/nf_defrag_ipv4.h>
 #include <net/route.h>
 
 #include "conn.h"
@@ -156,8 +158,8 @@ static bool nflb_clamp_syn(struct nflb_net *nn, struct sk_buff *skb,
 	       NFLB_MSS_NOMEM;
 }
 
-/* Client to backend: the destination becomes the backend (NAT), or the
- * packet is sent to it (dr, tun).
+/* Client to backend: sent to it (xmit.c), in NAT with the backend as its
+ * destination.
  */
 static __always_inline unsigned int
 nflb_forward(struct nflb_net *nn, struct sk_buff *skb,
@@ -168,20 +170,19 @@ nflb_forward(struct nflb_net *nn, struct sk_buff *skb,
 	if (p->proto == IPPROTO_TCP && unlikely(p->syn && !p->ack) &&
 	    unlikely(!nflb_clamp_syn(nn, skb, p, c->be)))
 		return nflb_drop(nn, skb, p, NFLB_DROP_XMIT, false);
-	if (READ_ONCE(c->be->svc->mode) != NFLB_FWD_NAT) {
-		/* Counted before it goes: the skb is not ours after. */
-		nflb_count(c, skb, p, true, len, new_conn);
-		return nflb_xmit(nn, skb, c->be);
-	}
-	if (unlikely(nflb_nat_mangle(skb, p->thoff, p->proto, false,
-				     c->baddr, c->bport)))
-		return nflb_drop(nn, skb, p, NFLB_DROP_XMIT, false);
-	/* Whatever route came with it was for the VIP. */
-	if (unlikely(skb_dst(skb)))
-		skb_dst_drop(skb);
-	nflb_untrack(skb);
+	/* Counted before it goes: the skb is not ours after. */
 	nflb_count(c, skb, p, true, len, new_conn);
-	return NF_ACCEPT;
+	if (READ_ONCE(c->be->svc->mode) == NFLB_FWD_NAT) {
+		struct nflb_dnat nat = {
+			.thoff = p->thoff,
+			.addr = c->baddr,
+			.port = c->bport,
+			.proto = p->proto,
+		};
+
+		return nflb_xmit(nn, skb, c->be, &nat);
+	}
+	return nflb_xmit(nn, skb, c->be, NULL);
 }
 
 /*
@@ -359,11 +360,22 @@ static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 	/* A namespace with nothing configured pays two loads. */
 	if (!READ_ONCE(nn->num_services) && !atomic_read(&t->count))
 		return NF_ACCEPT;
-	/* Fragments are reassembled before us; one that is not has no
-	 * ports to look at.  Other hosts' and broadcast frames are not ours.
-	 */
-	if (ip_is_fragment(iph) || skb->pkt_type != PACKET_HOST)
+	/* Other hosts' and broadcast frames are not ours. */
+	if (skb->pkt_type != PACKET_HOST)
 		return NF_ACCEPT;
+	if (unlikely(ip_is_fragment(iph))) {
+		/* Queued until the datagram is whole (or dropped).  The
+		 * queue is the one conntrack's defragmentation would use at
+		 * PRE_ROUTING: the same packets, reassembled once.
+		 */
+		if (ip_defrag(state->net, skb, IP_DEFRAG_CONNTRACK_IN))
+			return NF_STOLEN;
+		/* As after conntrack's: the fragments' sizes, not DF, tell
+		 * what may leave (IPCB()->frag_max_size).
+		 */
+		skb->ignore_df = 1;
+		iph = ip_hdr(skb);
+	}
 	if (iph->protocol == IPPROTO_ICMP)
 		return nflb_icmp(nn, skb);
 	if (unlikely(!nflb_parse(skb, &p))) {
@@ -403,7 +415,7 @@ static const struct nf_hook_ops nflb_nf_ops[] = {
 		.hook		= nflb_hook_pre,
 		.pf		= NFPROTO_IPV4,
 		.hooknum	= NF_INET_PRE_ROUTING,
-		/* After defrag and the raw table, before conntrack. */
+		/* After the raw table, before conntrack. */
 		.priority	= NF_IP_PRI_RAW + 1,
 	},
 #if IS_ENABLED(CONFIG_NF_CONNTRACK)
@@ -419,20 +431,11 @@ static const struct nf_hook_ops nflb_nf_ops[] = {
 
 int nflb_hooks_net_init(struct nflb_net *nn)
 {
-	int err;
-
-	err = nf_defrag_ipv4_enable(nn->net);
-	if (err)
-		return err;
-	err = nf_register_net_hooks(nn->net, nflb_nf_ops,
-				    ARRAY_SIZE(nflb_nf_ops));
-	if (err)
-		nf_defrag_ipv4_disable(nn->net);
-	return err;
+	return nf_register_net_hooks(nn->net, nflb_nf_ops,
+				     ARRAY_SIZE(nflb_nf_ops));
 }
 
 void nflb_hooks_net_exit(struct nflb_net *nn)
 {
 	nf_unregister_net_hooks(nn->net, nflb_nf_ops, ARRAY_SIZE(nflb_nf_ops));
-	nf_defrag_ipv4_disable(nn->net);
 }

@@ -579,12 +579,6 @@ static int nflb_nl_set_service(struct sk_buff *skb, struct genl_info *info)
 		}
 	}
 
-	/* Routes cached for the new settings before anyone can see them. */
-	list_for_each_entry(be, &svc->backends, list) {
-		err = nflb_xmit_be_prepare(be, cfg.mode, cfg.mss_mode);
-		if (err)
-			goto out;
-	}
 	old_sched = svc->sched;
 	if (cfg.sched != old_sched) {
 		svc->sched = cfg.sched;
@@ -593,11 +587,6 @@ static int nflb_nl_set_service(struct sk_buff *skb, struct genl_info *info)
 			svc->sched = old_sched;
 			goto out;
 		}
-	}
-	if (cfg.mode != svc->mode) {
-		/* dr looks its routes up differently (xmit.c). */
-		list_for_each_entry(be, &svc->backends, list)
-			nflb_xmit_be_reset(be);
 	}
 	WRITE_ONCE(svc->mode, cfg.mode);
 	WRITE_ONCE(svc->tunnel, cfg.tunnel);

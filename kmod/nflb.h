@@ -24,11 +24,11 @@
 #include <linux/refcount.h>
 #include <linux/types.h>
 #include <linux/u64_stats_sync.h>
-#include <net/dst_cache.h>
 #include <net/net_namespace.h>
 #include <uapi/linux/nflb.h>
 
 #include "compat.h"
+#include "route.h"
 
 #define NFLB_VERSION		"0.1.0"
 #define NFLB_SVC_HASH_BITS	12
@@ -68,9 +68,9 @@ struct nflb_backend {
 	refcount_t refcnt;
 	struct nflb_stats_pcpu __percpu *stats;
 	/* Per CPU: the route to the backend and our source address toward
-	 * it, for dr and tun (xmit.c) and "mss-clamp auto".
+	 * it (xmit.c), allocated when the first packet goes.
 	 */
-	struct dst_cache dst_cache;
+	struct nflb_route_cache route;
 	struct rcu_head rcu;
 };
 

@@ -171,7 +171,7 @@ struct nflb_backend *nflb_be_alloc(struct nflb_service *svc)
 	if (!be)
 		return NULL;
 	if (svc->stats_used < svc->stats_n) {
-		be->stats = svc->stats + svc->stats_used;
+		be->stats = svc->stats + svc->stats_used++;
 		be->shared_stats = true;
 	} else {
 		be->stats = nflb_stats_alloc(1);
@@ -180,14 +180,6 @@ struct nflb_backend *nflb_be_alloc(struct nflb_service *svc)
 			return NULL;
 		}
 	}
-	if (nflb_xmit_be_prepare(be, svc->mode, svc->mss_mode)) {
-		if (!be->shared_stats)
-			free_percpu(be->stats);
-		kfree(be);
-		return NULL;
-	}
-	/* Taken only now: after a failure the next backend has the slot. */
-	svc->stats_used += be->shared_stats;
 	refcount_set(&be->refcnt, 1);
 	refcount_inc(&svc->refcnt);
 	be->svc = svc;
@@ -199,7 +191,7 @@ static void nflb_be_free_rcu(struct rcu_head *head)
 	struct nflb_backend *be = container_of(head, struct nflb_backend, rcu);
 
 	nflb_svc_put(be->svc);
-	nflb_xmit_be_destroy(be);
+	nflb_route_destroy(&be->route);
 	/* A shared block goes with the service, after this callback. */
 	if (!be->shared_stats)
 		free_percpu(be->stats);

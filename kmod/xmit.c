@@ -1,16 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Transmit for modes dr and tun.
+ * Sending requests to their backends, in every mode.
  *
  * The hook runs at PRE_ROUTING: a packet for the VIP has no route yet, and
  * the one the stack would give it (local delivery, or a forward toward the
- * VIP) is of no use.  We route it to the backend ourselves and send it
- * through LOCAL_OUT and the output path (POSTROUTING, fragmentation, the
- * neighbour), like IPVS does, and steal it from the hook.  On the way we
- * do what a router does: decrement the TTL (time exceeded to the client
- * when it runs out), and refuse a DF packet that the path cannot carry
- * with "fragmentation needed" carrying the MTU left for the client's
- * packet once the tunnel's headers are added.
+ * VIP) is of no use.  We route it to the backend ourselves, from a route
+ * cached per backend and per CPU (route.c: a lookup only when the routing
+ * changed, where forwarding looks one up for every packet), and steal it
+ * from the hook.  On the way we do what a router does: decrement the TTL
+ * (time exceeded to the client when it runs out), and refuse a DF packet
+ * that the path cannot carry with "fragmentation needed" carrying the MTU
+ * left for the client's packet once a tunnel's headers are added.  Both
+ * errors quote the packet as the client sent it.
+ *
+ * nat: the destination becomes the backend's address and port, after the
+ * checks.  A backend that is an address of this host gets the packet
+ * through the stack's local delivery instead.  Replies are not sent here:
+ * the stack forwards them (hooks.c).
  *
  * dr: the packet is unchanged (destination the VIP); the route to the
  * backend is looked up with FLOWI_FLAG_KNOWN_NH, which makes the neighbour
@@ -19,17 +25,18 @@
  * network only, which the control plane checks at add-backend and the
  * packet path checks again on every new route.
  *
+ * nat and dr packets are forwarded ones and pass FORWARD and POSTROUTING,
+ * as a routed packet does; with no rule there, that costs nothing.
+ *
  * tun: an IPv4 header (ipip), or IPv4, UDP and a GUE header (gue, RFC
  * draft-ietf-intarea-gue, version 0, no options) go in front, from this
- * host's address toward the backend.  The packet keeps its GSO state:
- * iptunnel_handle_offloads() adds SKB_GSO_IPXIP4 (and SKB_GSO_UDP_TUNNEL
- * for GUE), so a GRO aggregate is segmented, inner and outer headers
- * alike, only where it has to be.  The outer header copies the client's
- * DF bit: a packet without it may be fragmented outside, past this host.
- *
- * Routes are cached per backend and per CPU (struct dst_cache): a lookup
- * per packet only when the routing changed.  NAT backends have no cache
- * unless their service clamps the MSS to the route ("auto").
+ * host's address toward the backend, and the packet leaves through
+ * LOCAL_OUT and POSTROUTING as this host's own.  The packet keeps its GSO
+ * state: iptunnel_handle_offloads() adds SKB_GSO_IPXIP4 (and
+ * SKB_GSO_UDP_TUNNEL for GUE), so a GRO aggregate is segmented, inner and
+ * outer headers alike, only where it has to be.  The outer header copies
+ * the client's DF bit: a packet without it may be fragmented outside,
+ * past this host.
  */
 #include <kunit/visibility.h>
 #include <linux/icmp.h>
@@ -42,96 +49,27 @@
 #include <net/route.h>
 #include <net/udp.h>
 
+#include "nat.h"
 #include "xmit.h"
 
 /*
- * Only services that route to their backends themselves need the cache:
- * dr and tun, and "mss-clamp auto" in any mode.  NAT backends, the common
- * case, go without: a per-CPU allocation per backend is what an add costs
- * most (and a free, a delete).
- */
-static bool nflb_xmit_needs_cache(u8 mode, u8 mss_mode)
-{
-	return mode != NFLB_FWD_NAT || mss_mode == NFLB_MSS_AUTO;
-}
-
-/*
- * Called under the config lock.  The cache is published with a release
- * store once it is set up, and stays until the backend is freed: readers
- * that find none yet route without it (nflb_be_route()).
- */
-int nflb_xmit_be_prepare(struct nflb_backend *be, u8 mode, u8 mss_mode)
-{
-	struct dst_cache c;
-	int err;
-
-	if (!nflb_xmit_needs_cache(mode, mss_mode) || be->dst_cache.cache)
-		return 0;
-	err = dst_cache_init(&c, GFP_KERNEL);
-	if (err)
-		return err;
-	be->dst_cache.reset_ts = c.reset_ts;
-	/* Pairs with smp_load_acquire() in nflb_be_route(). */
-	smp_store_release(&be->dst_cache.cache, c.cache);
-	return 0;
-}
-
-/* From the backend's RCU callback: no reader is left. */
-void nflb_xmit_be_destroy(struct nflb_backend *be)
-{
-	dst_cache_destroy(&be->dst_cache);
-}
-
-/*
- * The cache only records when it was reset; each CPU's entry is looked up
- * again the next time that CPU uses it.
- */
-void nflb_xmit_be_reset(struct nflb_backend *be)
-{
-	dst_cache_reset(&be->dst_cache);
-}
-
-/*
  * A dr route was looked up with FLOWI_FLAG_KNOWN_NH: its next hop is set,
- * to the backend itself when on-link.  A route without one was cached
- * before the service changed to dr and is looked up again.
+ * to the backend itself when on-link.  One without is bound to a nexthop
+ * exception for the backend and would resolve the VIP's neighbour instead.
  */
 static bool nflb_rt_has_nh(const struct rtable *rt)
 {
 	return rt->rt_gw_family == AF_INET;
 }
 
-/* The route to @be, with a reference, and this host's address toward it. */
+/* The route to @be (see nflb_route_get() for *@held), and this host's
+ * address toward it.
+ */
 static struct rtable *nflb_be_route(struct net *net, struct nflb_backend *be,
-				    u8 mode, __be32 *saddr)
+				    u8 mode, __be32 *saddr, bool *held)
 {
-	struct dst_cache_pcpu __percpu *cached;
-	struct flowi4 fl4;
-	struct rtable *rt;
-
-	/* None while a set-service that needs it is under way; pairs with
-	 * smp_store_release() in nflb_xmit_be_prepare().
-	 */
-	cached = smp_load_acquire(&be->dst_cache.cache);
-	if (likely(cached)) {
-		rt = dst_cache_get_ip4(&be->dst_cache, saddr);
-		if (likely(rt)) {
-			if (mode != NFLB_FWD_DR || nflb_rt_has_nh(rt))
-				return rt;
-			ip_rt_put(rt);
-		}
-	}
-	memset(&fl4, 0, sizeof(fl4));
-	fl4.daddr = be->addr.ip;
-	if (mode == NFLB_FWD_DR)
-		fl4.flowi4_flags = FLOWI_FLAG_KNOWN_NH;
-	rt = ip_route_output_key(net, &fl4);
-	if (IS_ERR(rt))
-		return rt;
-	if (likely(cached))
-		dst_cache_set_ip4(&be->dst_cache, &rt->dst, fl4.saddr);
-	*saddr = fl4.saddr;
-	return rt;
+	return nflb_route_get(&be->route, net, be->addr.ip,
+			      mode == NFLB_FWD_DR, saddr, held);
 }
 
 unsigned int nflb_xmit_route_mtu(struct net *net, struct nflb_backend *be)
@@ -139,12 +77,14 @@ unsigned int nflb_xmit_route_mtu(struct net *net, struct nflb_backend *be)
 	struct rtable *rt;
 	unsigned int mtu;
 	__be32 saddr;
+	bool held;
 
-	rt = nflb_be_route(net, be, READ_ONCE(be->svc->mode), &saddr);
+	rt = nflb_be_route(net, be, READ_ONCE(be->svc->mode), &saddr, &held);
 	if (IS_ERR(rt))
 		return 0;
 	mtu = dst_mtu(&rt->dst);
-	ip_rt_put(rt);
+	if (held)
+		ip_rt_put(rt);
 	return mtu;
 }
 
@@ -251,11 +191,26 @@ static unsigned int nflb_xmit_drop(struct nflb_net *nn,
 	return NF_DROP;
 }
 
+/*
+ * A NAT request to a backend that is this host: the stack delivers it
+ * locally once the destination is rewritten, as it always did.
+ */
+static unsigned int nflb_xmit_local(struct nflb_net *nn, struct sk_buff *skb,
+				    const struct nflb_dnat *nat)
+{
+	skb_dst_drop(skb);
+	if (nflb_nat_mangle(skb, nat->thoff, nat->proto, false, nat->addr,
+			    nat->port))
+		return nflb_xmit_drop(nn, NFLB_DROP_XMIT);
+	nflb_untrack(skb);
+	return NF_ACCEPT;
+}
+
 unsigned int nflb_xmit(struct nflb_net *nn, struct sk_buff *skb,
-		       struct nflb_backend *be)
+		       struct nflb_backend *be, const struct nflb_dnat *nat)
 {
 	struct nflb_service *svc = be->svc;
-	u8 mode = READ_ONCE(svc->mode);
+	u8 mode = nat ? NFLB_FWD_NAT : READ_ONCE(svc->mode);
 	u8 tunnel = READ_ONCE(svc->tunnel);
 	struct net *net = nn->net;
 	unsigned int overhead, mtu;
@@ -263,19 +218,28 @@ unsigned int nflb_xmit(struct nflb_net *nn, struct sk_buff *skb,
 	struct rtable *rt;
 	struct iphdr *iph;
 	__be32 saddr;
+	bool held;
 
-	rt = nflb_be_route(net, be, mode, &saddr);
+	/* Without the rewrite a NAT packet cannot go (the mode changed
+	 * under an ICMP error on its way): the next one is a NAT one.
+	 */
+	if (unlikely(mode == NFLB_FWD_NAT && !nat))
+		return nflb_xmit_drop(nn, NFLB_DROP_XMIT);
+	rt = nflb_be_route(net, be, mode, &saddr, &held);
 	if (IS_ERR(rt))
 		return nflb_xmit_drop(nn, NFLB_DROP_XMIT);
 	/* Whatever route came with the packet was for the VIP.  Ours goes
 	 * on it now: icmp_send() needs one, and the output path uses it.
 	 */
 	skb_dst_drop(skb);
-	skb_dst_set(skb, &rt->dst);
+	if (unlikely(held))
+		skb_dst_set(skb, &rt->dst);
+	else
+		skb_dst_set_noref(skb, &rt->dst);
+	if (unlikely(rt->rt_flags & RTCF_LOCAL) && nat)
+		return nflb_xmit_local(nn, skb, nat);
 	/* Not to this host, and in dr to the backend's own MAC address: the
-	 * routing may have changed since add-backend checked.  (A dr route
-	 * without a next hop is one bound to a nexthop exception for the
-	 * backend: it would resolve the VIP's neighbour instead.)
+	 * routing may have changed since add-backend checked.
 	 */
 	if (unlikely(rt->rt_flags & (RTCF_LOCAL | RTCF_BROADCAST |
 				     RTCF_MULTICAST) ||
@@ -283,6 +247,9 @@ unsigned int nflb_xmit(struct nflb_net *nn, struct sk_buff *skb,
 		      (rt->rt_uses_gateway || !nflb_rt_has_nh(rt)))))
 		return nflb_xmit_drop(nn, NFLB_DROP_XMIT);
 
+	/* Errors go to the client quoting its packet as it sent it: before
+	 * NAT rewrites it.
+	 */
 	iph = ip_hdr(skb);
 	if (unlikely(iph->ttl <= 1)) {
 		icmp_send(skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0);
@@ -300,8 +267,13 @@ unsigned int nflb_xmit(struct nflb_net *nn, struct sk_buff *skb,
 		return nflb_xmit_drop(nn, NFLB_DROP_TOO_BIG);
 	}
 
-	if (unlikely(skb_ensure_writable(skb, sizeof(*iph))))
+	if (nat) {
+		if (unlikely(nflb_nat_mangle(skb, nat->thoff, nat->proto, false,
+					     nat->addr, nat->port)))
+			return nflb_xmit_drop(nn, NFLB_DROP_XMIT);
+	} else if (unlikely(skb_ensure_writable(skb, sizeof(*iph)))) {
 		return nflb_xmit_drop(nn, NFLB_DROP_XMIT);
+	}
 	ip_decrease_ttl(ip_hdr(skb));
 	/* A forwarded packet, as ip_forward() leaves it: no socket, no
 	 * receive checksum or timestamp that the output path could misread.
@@ -310,29 +282,41 @@ unsigned int nflb_xmit(struct nflb_net *nn, struct sk_buff *skb,
 	skb_forward_csum(skb);
 	skb_clear_tstamp(skb);
 	nflb_untrack(skb);
-
-	if (mode == NFLB_FWD_TUN) {
-		e.saddr = saddr;
-		e.daddr = be->addr.ip;
-		e.tunnel = tunnel;
-		e.sport = 0;
-		e.dport = 0;
-		if (tunnel == NFLB_TUNNEL_GUE) {
-			/* Entropy for ECMP and RSS on the way: a hash of the
-			 * inner flow, as every UDP tunnel does.
-			 */
-			e.sport = udp_flow_src_port(net, skb, 0, 0, false);
-			e.dport = htons(READ_ONCE(svc->gue_port));
-		}
-		if (nflb_encap_push(net, skb, &e,
-				    LL_RESERVED_SPACE(rt->dst.dev) +
-				    rt->dst.header_len))
-			return nflb_xmit_drop(nn, NFLB_DROP_XMIT);
-	}
 	/* Checked above: what is left to fragment has no DF, or is an
 	 * outer header whose DF only serves the path past this host.
 	 */
 	skb->ignore_df = 1;
+
+	if (mode != NFLB_FWD_TUN) {
+		/* Forwarded, the client's packet still: through FORWARD and
+		 * POSTROUTING as any routed packet, so that firewall rules
+		 * for forwarded traffic apply to it as they would without
+		 * the balancer.
+		 */
+		IPCB(skb)->flags |= IPSKB_FORWARDED;
+		NF_HOOK(NFPROTO_IPV4, NF_INET_FORWARD, net, NULL, skb,
+			skb->dev, rt->dst.dev, dst_output);
+		return NF_STOLEN;
+	}
+
+	e.saddr = saddr;
+	e.daddr = be->addr.ip;
+	e.tunnel = tunnel;
+	e.sport = 0;
+	e.dport = 0;
+	if (tunnel == NFLB_TUNNEL_GUE) {
+		/* Entropy for ECMP and RSS on the way: a hash of the inner
+		 * flow, as every UDP tunnel does.
+		 */
+		e.sport = udp_flow_src_port(net, skb, 0, 0, false);
+		e.dport = htons(READ_ONCE(svc->gue_port));
+	}
+	if (nflb_encap_push(net, skb, &e,
+			    LL_RESERVED_SPACE(rt->dst.dev) + rt->dst.header_len))
+		return nflb_xmit_drop(nn, NFLB_DROP_XMIT);
+	/* The outer packet is this host's own: LOCAL_OUT, as a tunnel
+	 * device's would.
+	 */
 	NF_HOOK(NFPROTO_IPV4, NF_INET_LOCAL_OUT, net, NULL, skb, NULL,
 		rt->dst.dev, dst_output);
 	return NF_STOLEN;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Sending a packet to its backend ourselves, for modes dr and tun
- * (xmit.c): the route to each backend, cached per CPU; the TTL, path MTU
- * and "fragmentation needed" checks a router makes; the outer headers of
- * tun.  NAT needs none of it: the stack forwards NAT packets itself.
+ * Sending a request to its backend ourselves, in every mode (xmit.c): the
+ * route to each backend, cached per CPU; the TTL, path MTU and
+ * "fragmentation needed" checks a router makes; NAT's rewrite; the outer
+ * headers of tun.
  */
 #ifndef _NFLB_XMIT_H
 #define _NFLB_XMIT_H
@@ -51,16 +51,13 @@ struct nflb_encap {
 	u8 tunnel;		/* enum nflb_tunnel */
 };
 
-/*
- * The backend's route cache: set up, under the config lock, when the
- * backend joins a service whose @mode and @mss_mode need routes (and
- * before a set-service publishes such a change); freed with the backend.
- * 0 or -ENOMEM.
- */
-int nflb_xmit_be_prepare(struct nflb_backend *be, u8 mode, u8 mss_mode);
-void nflb_xmit_be_destroy(struct nflb_backend *be);
-/* Forget the cached routes (the service's mode changed). */
-void nflb_xmit_be_reset(struct nflb_backend *be);
+/* What NAT rewrites in a request: the destination, to the backend. */
+struct nflb_dnat {
+	unsigned int thoff;	/* the TCP or UDP header's offset */
+	__be32 addr;
+	__be16 port;
+	u8 proto;
+};
 
 /*
  * The MTU of the route toward @be as a packet of its service leaves
@@ -71,12 +68,13 @@ unsigned int nflb_xmit_route_mtu(struct net *net, struct nflb_backend *be);
 
 /*
  * Sends @skb (an IPv4 packet at PRE_ROUTING, the headers of the client's
- * packet or of an ICMP error about one) to @be the way its service's mode
- * says: dr or tun.  Returns NF_STOLEN when sent, NF_DROP (the reason
- * counted) when not.
+ * packet or of an ICMP error about one) to @be: rewritten by @nat (mode
+ * nat), else the way its service's mode says (dr or tun).  Returns
+ * NF_STOLEN when sent, NF_ACCEPT when a NAT packet goes to this host's
+ * own stack, NF_DROP (the reason counted) when not sent.
  */
 unsigned int nflb_xmit(struct nflb_net *nn, struct sk_buff *skb,
-		       struct nflb_backend *be);
+		       struct nflb_backend *be, const struct nflb_dnat *nat);
 
 /*
  * Whether @addr can be a backend of mode dr: reached without a gateway,

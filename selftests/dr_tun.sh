@@ -43,7 +43,7 @@ TOOL="$here/dr_tun-tool.py"
 T=$NFLB_TEST_TMP
 GUE_PORT=7777
 CLIENT=10.0.1.2
-VIPS=$(echo 10.0.0.1{00..15})
+VIPS=$(echo 10.0.0.1{00..16})
 
 # --- helpers ---------------------------------------------------------------
 
@@ -392,6 +392,31 @@ t_pmtu_router() {
 	assert_eq 1380 "$(client_mtu $vip)" "MTU the client learned"
 }
 
+# NAT, with the director's route toward the backend at MTU 1400 (a route
+# metric; every link is at 1500): the director sends the client's
+# requests itself, and answers its 1500-byte DF packets with
+# "fragmentation needed" quoting them as the client sent them, to the
+# VIP.  The client learns 1400 for the VIP (a quote of the rewritten
+# packet, to the backend, would match no socket of the client's: a black
+# hole) and the transfer completes.
+t_pmtu_nat() {
+	local vip=10.0.0.116 n0 n1
+
+	nat_routes
+	in_ns "$LB" ip route add 10.0.3.11/32 dev d0 mtu 1400
+	defer in_ns "$LB" ip route del 10.0.3.11/32 dev d0 mtu 1400
+	config "add-service tcp $vip:80 mode nat" \
+		"add-backend tcp $vip:80 10.0.3.11:8080"
+	n0=$(drops too_big)
+	head -c 2000000 /dev/urandom >"$T/in"
+	in_ns "$CL" python3 "$TOOL" echo $vip 80 "$T/in" "$T/out" --timeout 30
+	cmp "$T/in" "$T/out"
+	n1=$(drops too_big)
+	echo "too_big drops: $n0 -> $n1"
+	[ "$n1" -gt "$n0" ]
+	assert_eq 1400 "$(client_mtu $vip)" "MTU the client learned"
+}
+
 # --- tests: ICMP -----------------------------------------------------------
 
 # The client's side of the router has MTU 1400; the backend sends 1500-byte
@@ -539,7 +564,7 @@ t_leak() {
 # --- main ------------------------------------------------------------------
 
 tests=(t_dr t_tun_ipip t_tun_gue t_mss_auto t_mss_auto_gue t_pmtu_ipip
-	t_pmtu_gue t_pmtu_router t_icmp_nat t_icmp_dr t_icmp_tun t_icmp_sh
+	t_pmtu_gue t_pmtu_router t_pmtu_nat t_icmp_nat t_icmp_dr t_icmp_tun t_icmp_sh
 	t_conntrack t_refused)
 [ $# -gt 0 ] && tests=("$@")
 

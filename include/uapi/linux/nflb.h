@@ -91,6 +91,11 @@
  *   NFLB_DROP_TOO_BIG).  ICMP errors about a flow (e.g. from a router on
  *   the way back to the client, addressed to the VIP) go to the backend
  *   that owns it.
+ *   In every mode this host sends the client's packets to the backend
+ *   itself (a route cached per backend), through FORWARD and POSTROUTING
+ *   (TUN: the outer packet through LOCAL_OUT and POSTROUTING); a packet
+ *   whose TTL runs out gets "time exceeded" (NFLB_DROP_TTL), and a DF
+ *   one that does not fit the path "fragmentation needed" (NAT too).
  *
  *   MSS clamping lowers the MSS option of clients' TCP SYNs (never
  *   raises it): NFLB_MSS_AUTO to the MTU of the route toward the backend
@@ -318,12 +323,12 @@ enum nflb_drop_reason {
 				 * packet failed; dr: the backend is no
 				 * longer on-link
 				 */
-	NFLB_DROP_TOO_BIG,	/* dr/tun: DF set, larger than the path MTU
+	NFLB_DROP_TOO_BIG,	/* a request: DF set, larger than the path MTU
 				 * toward the backend less the tunnel's
 				 * headers; the sender got ICMP
 				 * "fragmentation needed" with that MTU
 				 */
-	NFLB_DROP_TTL,		/* dr/tun: the TTL ran out here; the sender
+	NFLB_DROP_TTL,		/* a request: the TTL ran out here; the sender
 				 * got ICMP "time exceeded"
 				 */
 	__NFLB_DROP_MAX
