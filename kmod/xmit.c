@@ -282,12 +282,10 @@ unsigned int nflb_xmit(struct nflb_net *nn, struct sk_buff *skb,
 	skb_forward_csum(skb);
 	skb_clear_tstamp(skb);
 	nflb_untrack(skb);
-	/* Checked above: what is left to fragment has no DF, or is an
-	 * outer header whose DF only serves the path past this host.
-	 */
-	skb->ignore_df = 1;
 
 	if (mode != NFLB_FWD_TUN) {
+		/* Checked above: what is left to fragment has no DF. */
+		skb->ignore_df = 1;
 		/* Forwarded, the client's packet still: through FORWARD and
 		 * POSTROUTING as any routed packet, so that firewall rules
 		 * for forwarded traffic apply to it as they would without
@@ -314,6 +312,11 @@ unsigned int nflb_xmit(struct nflb_net *nn, struct sk_buff *skb,
 	if (nflb_encap_push(net, skb, &e,
 			    LL_RESERVED_SPACE(rt->dst.dev) + rt->dst.header_len))
 		return nflb_xmit_drop(nn, NFLB_DROP_XMIT);
+	/* After the outer header got its ID (none with DF, as a tunnel
+	 * device's): checked above, the outer DF only serves the path past
+	 * this host.
+	 */
+	skb->ignore_df = 1;
 	/* The outer packet is this host's own: LOCAL_OUT, as a tunnel
 	 * device's would.
 	 */
