@@ -435,15 +435,22 @@ pg_sent() {
 	echo "# pktgen since start:$out"
 }
 
-pg_write() {	# FILE COMMAND: pktgen answers "Result: OK: ..." or says why not
-	local line
-	echo "$2" >"$1" 2>/dev/null
-	while read -r line; do
-		case $line in
-		"Result: OK"*) return 0 ;;
-		Result:*) die "pktgen: $2: $line" ;;
-		esac
-	done <"$1"
+# pg_write FILE COMMAND: pktgen answers "Result: OK: ..." or says why not.
+# Once in a full run on a loaded host, reading the file back while its
+# thread was sending showed no "Result:" line at all: then ask again.
+pg_write() {
+	local line try
+	for try in 1 2 3 4 5; do
+		echo "$2" >"$1" 2>/dev/null
+		while read -r line; do
+			case $line in
+			"Result: OK"*) return 0 ;;
+			Result:*) die "pktgen: $2: $line" ;;
+			esac
+		done <"$1"
+		echo "# pktgen: $2: no result (try $try)"
+		nap 0.2
+	done
 	die "pktgen: $2: no result"
 }
 

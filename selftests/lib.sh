@@ -277,7 +277,7 @@ _port_listening() {
 
 wait_port() {
 	{ local -; set +x; } 2>/dev/null
-	slowwait "${4:-10}" _port_listening "$1" "$2" "$3"
+	slowwait "${4:-30}" _port_listening "$1" "$2" "$3"
 }
 
 # ---------------------------------------------------------------------------
