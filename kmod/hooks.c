@@ -3,8 +3,8 @@
  * The packet path: one PRE_ROUTING hook per namespace, before conntrack.
  * Fragments of TCP, UDP and ICMP are reassembled here (so a UDP datagram
  * larger than the MTU is whole, and leaves in fragments again), in a
- * namespace where nflb has something configured; the others pay nothing,
- * not even a defragmentation hook.  With conntrack loaded its own
+ * namespace where nflb has something configured; the others pay this hook's
+ * two loads and no defragmentation hook.  With conntrack in use its own
  * defragmentation comes first, and we see whole packets only.
  *
  * Requests (client -> VIP:port) are sent to their backend from here, in
