@@ -6,8 +6,9 @@
  * and replaced by that CPU, with BH disabled.  An entry is current while
  * the route passes dst_check() (the routing did not change: no new route,
  * no path MTU exception, device still up) and was looked up the same way
- * (a dr service's lookup differs: a change of mode changes the kind).  The route handed
- * out needs no reference of its own: a route whose last reference goes is
+ * (a dr service's lookup differs: a change of mode changes the kind).  The
+ * route handed out needs no reference of its own: a route whose last
+ * reference goes is
  * freed after an RCU grace period, and the packet path is an RCU reader;
  * a packet that has to wait (a qdisc, an unresolved neighbour) takes its
  * own reference with skb_dst_force(), as with the stack's input routes.

@@ -8,7 +8,6 @@
 #include <linux/slab.h>
 
 #include "nflb.h"
-#include "xmit.h"
 
 static u32 nflb_hash_seed __read_mostly;
 

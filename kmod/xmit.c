@@ -191,6 +191,13 @@ static unsigned int nflb_xmit_drop(struct nflb_net *nn,
 	return NF_DROP;
 }
 
+/* NAT's rewrite of a request: the backend becomes its destination. */
+static int nflb_xmit_dnat(struct sk_buff *skb, const struct nflb_dnat *nat)
+{
+	return nflb_nat_mangle(skb, nat->thoff, nat->proto, false, nat->addr,
+			       nat->port);
+}
+
 /*
  * A NAT request to a backend that is this host: the stack delivers it
  * locally once the destination is rewritten, as it always did.
@@ -199,8 +206,7 @@ static unsigned int nflb_xmit_local(struct nflb_net *nn, struct sk_buff *skb,
 				    const struct nflb_dnat *nat)
 {
 	skb_dst_drop(skb);
-	if (nflb_nat_mangle(skb, nat->thoff, nat->proto, false, nat->addr,
-			    nat->port))
+	if (nflb_xmit_dnat(skb, nat))
 		return nflb_xmit_drop(nn, NFLB_DROP_XMIT);
 	nflb_untrack(skb);
 	return NF_ACCEPT;
@@ -268,8 +274,7 @@ unsigned int nflb_xmit(struct nflb_net *nn, struct sk_buff *skb,
 	}
 
 	if (nat) {
-		if (unlikely(nflb_nat_mangle(skb, nat->thoff, nat->proto, false,
-					     nat->addr, nat->port)))
+		if (unlikely(nflb_xmit_dnat(skb, nat)))
 			return nflb_xmit_drop(nn, NFLB_DROP_XMIT);
 	} else if (unlikely(skb_ensure_writable(skb, sizeof(*iph)))) {
 		return nflb_xmit_drop(nn, NFLB_DROP_XMIT);
