@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 #include <linux/nflb.h>
 
@@ -39,8 +38,8 @@ static void parse_conn(const struct nlattr *nest, struct lb_conn *c)
 	const struct nlattr *a;
 
 	memset(c, 0, sizeof(*c));
-	mnl_attr_for_each_nested(a, nest) {
-		switch (mnl_attr_get_type(a)) {
+	nl_attr_for_each_nested(a, nest) {
+		switch (nl_attr_type(a)) {
 		case NFLB_CONN_A_FAMILY:
 			c->family = nl_attr_uint(a);
 			break;
@@ -131,8 +130,8 @@ static int conn_cb(const struct nlmsghdr *nlh, void *data)
 	struct lb_conn c;
 
 	(void)data;
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
-		if (mnl_attr_get_type(a) != NFLB_A_CONN)
+	nl_attr_for_each_genl(a, nlh) {
+		if (nl_attr_type(a) != NFLB_A_CONN)
 			continue;
 		parse_conn(a, &c);
 		print_conn(&c);
@@ -156,9 +155,9 @@ int conns_run(const struct cmd *c, int argc, char **argv)
 		if (argc)
 			return usage(c, "unknown option \"%s\" for %s",
 				     argv[0], c->name);
-		nest = mnl_attr_nest_start(nlh, NFLB_A_SERVICE);
+		nest = nl_attr_nest_start(nlh, NFLB_A_SERVICE);
 		put_service_id(nlh, &svc);
-		mnl_attr_nest_end(nlh, nest);
+		nl_attr_nest_end(nlh, nest);
 	}
 	nl_open();
 	/* The header uses the widths print_conn() uses. */

@@ -166,7 +166,7 @@ void nl_open(void)
 	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
 	g->cmd = CTRL_CMD_GETFAMILY;
 	g->version = 1;
-	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, NFLB_GENL_NAME);
+	nl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, NFLB_GENL_NAME);
 	err = nl_request(nlh, nl_family_cb, NULL);
 	if (err == -ENOENT) {
 		fprintf(stderr, "lbctl: the nflb module is not loaded (try: modprobe nflb)\n");
@@ -426,25 +426,4 @@ int nl_perror(int err)
 	if (msg[0] >= 'A' && msg[0] <= 'Z' && msg[1] >= 'a' && msg[1] <= 'z')
 		msg[0] += 'a' - 'A';
 	return fail("%s", msg);
-}
-
-uint64_t nl_attr_uint(const struct nlattr *a)
-{
-	switch (mnl_attr_get_payload_len(a)) {
-	case 1:
-		return mnl_attr_get_u8(a);
-	case 2:
-		return mnl_attr_get_u16(a);
-	case 4:
-		return mnl_attr_get_u32(a);
-	case 8:
-		return mnl_attr_get_u64(a);
-	}
-	return 0;
-}
-
-void nl_attr_addr(const struct nlattr *a, uint8_t *addr)
-{
-	if (mnl_attr_get_payload_len(a) == NFLB_ADDR_LEN)
-		memcpy(addr, mnl_attr_get_payload(a), NFLB_ADDR_LEN);
 }

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <libmnl/libmnl.h>
 
+#include "nl.h"
 #include "parse.h"
 
 const char *const mode_names[] = { "nat", "dr", "tun", NULL };
@@ -252,15 +252,15 @@ const char *addr_port_str(uint16_t family, const uint8_t *addr,
 
 void put_service_id(struct nlmsghdr *nlh, const struct lb_service *svc)
 {
-	mnl_attr_put_u16(nlh, NFLB_SVC_A_FAMILY, svc->vip.family);
-	mnl_attr_put_u8(nlh, NFLB_SVC_A_PROTO, svc->proto);
-	mnl_attr_put(nlh, NFLB_SVC_A_ADDR, NFLB_ADDR_LEN, svc->vip.addr);
-	mnl_attr_put_u16(nlh, NFLB_SVC_A_PORT, svc->vip.port);
+	nl_attr_put_u16(nlh, NFLB_SVC_A_FAMILY, svc->vip.family);
+	nl_attr_put_u8(nlh, NFLB_SVC_A_PROTO, svc->proto);
+	nl_attr_put(nlh, NFLB_SVC_A_ADDR, NFLB_ADDR_LEN, svc->vip.addr);
+	nl_attr_put_u16(nlh, NFLB_SVC_A_PORT, svc->vip.port);
 }
 
 void put_backend_id(struct nlmsghdr *nlh, const struct lb_addr *be)
 {
-	mnl_attr_put_u16(nlh, NFLB_BE_A_FAMILY, be->family);
-	mnl_attr_put(nlh, NFLB_BE_A_ADDR, NFLB_ADDR_LEN, be->addr);
-	mnl_attr_put_u16(nlh, NFLB_BE_A_PORT, be->port);
+	nl_attr_put_u16(nlh, NFLB_BE_A_FAMILY, be->family);
+	nl_attr_put(nlh, NFLB_BE_A_ADDR, NFLB_ADDR_LEN, be->addr);
+	nl_attr_put_u16(nlh, NFLB_BE_A_PORT, be->port);
 }

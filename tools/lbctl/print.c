@@ -71,22 +71,37 @@ static void out_printf(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* A text format with one plain "%s" or "%llu" in it goes out in three
- * pieces; anything fancier (widths, flags) falls back to printf().
+/*
+ * A text format with one plain "%s" or "%llu" in it goes out in three
+ * pieces: what comes before the conversion, the value, what comes after.
+ * One pass finds both ends; a format with anything fancier (widths,
+ * flags, a second conversion) returns false and goes to printf().
  */
-static const char *simple_conv(const char *fmt, const char *conv)
-{
-	const char *p = strchr(fmt, '%');
+struct fmt_split {
+	const char *at;		/* the conversion */
+	const char *tail;	/* just after it */
+	size_t tail_len;
+};
 
-	if (!p || strncmp(p, conv, strlen(conv)) ||
-	    strchr(p + strlen(conv), '%'))
-		return NULL;
-	return p;
-}
-
-static void out_prefix(const char *fmt, const char *end)
+static bool split_fmt(const char *fmt, const char *conv, size_t conv_len,
+		      struct fmt_split *f)
 {
-	out_mem(fmt, end - fmt);
+	const char *p;
+
+	f->at = NULL;
+	for (p = fmt; *p; p++) {
+		if (*p != '%')
+			continue;
+		if (f->at || memcmp(p, conv, conv_len))
+			return false;
+		f->at = p;
+		p += conv_len - 1;
+	}
+	if (!f->at)
+		return false;
+	f->tail = f->at + conv_len;
+	f->tail_len = p - f->tail;
+	return true;
 }
 
 #define MAX_DEPTH	16
@@ -208,40 +223,38 @@ void close_array(void)
 void print_string(enum output_type t, const char *key, const char *fmt,
 		  const char *value)
 {
-	const char *p;
+	struct fmt_split f;
 
 	if (json && (t & PRINT_JSON)) {
 		json_key(key);
 		json_string(value);
 	} else if (!json && (t & PRINT_FP) && fmt) {
-		p = simple_conv(fmt, "%s");
-		if (!p) {
+		if (!split_fmt(fmt, "%s", 2, &f)) {
 			out_printf(fmt, value);
 			return;
 		}
-		out_prefix(fmt, p);
+		out_mem(fmt, f.at - fmt);
 		out_str(value);
-		out_str(p + 2);
+		out_mem(f.tail, f.tail_len);
 	}
 }
 
 void print_uint(enum output_type t, const char *key, const char *fmt,
 		unsigned long long value)
 {
-	const char *p;
+	struct fmt_split f;
 
 	if (json && (t & PRINT_JSON)) {
 		json_key(key);
 		out_u64(value);
 	} else if (!json && (t & PRINT_FP) && fmt) {
-		p = simple_conv(fmt, "%llu");
-		if (!p) {
+		if (!split_fmt(fmt, "%llu", 4, &f)) {
 			out_printf(fmt, value);
 			return;
 		}
-		out_prefix(fmt, p);
+		out_mem(fmt, f.at - fmt);
 		out_u64(value);
-		out_str(p + 4);
+		out_mem(f.tail, f.tail_len);
 	}
 }
 

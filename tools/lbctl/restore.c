@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -63,32 +64,65 @@ static void *xrealloc(void *p, size_t size)
 	return p;
 }
 
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 /* Splits line into words in place; a word starting with '#' starts a
  * comment.  Returns the number of words, or -1 if there are too many.
  */
 static int split(char *line, char **words)
 {
+	char *p = line;
 	int n = 0;
-	char *w;
 
-	for (w = strtok(line, " \t\r\n"); w; w = strtok(NULL, " \t\r\n")) {
-		if (w[0] == '#')
-			break;
+	for (;;) {
+		while (is_blank(*p))
+			p++;
+		if (!*p || *p == '#')
+			return n;
 		if (n == MAX_WORDS)
 			return -1;
-		words[n++] = w;
+		words[n++] = p;
+		while (*p && !is_blank(*p))
+			p++;
+		if (*p)
+			*p++ = 0;
 	}
-	return n;
+}
+
+/*
+ * The requests are laid out in anonymous memory: it comes zeroed (no
+ * stale byte can go to the kernel, whatever a builder leaves unwritten)
+ * and mremap() grows it without copying.
+ */
+static void grow(struct batch *b)
+{
+	size_t cap = b->cap ? b->cap * 2 : 1 << 20;
+	void *p;
+
+	if (b->cap)
+		p = mremap(b->buf, b->cap, cap, MREMAP_MAYMOVE);
+	else
+		p = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		perror("lbctl: mmap");
+		exit(EXIT_FAIL);
+	}
+	b->buf = p;
+	b->cap = cap;
 }
 
 /* The first top-level attribute of type @type in the request at @nlh. */
 static struct nlattr *top_attr(const struct nlmsghdr *nlh, uint16_t type)
 {
-	struct nlattr *a;
+	const struct nlattr *a;
 
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
-		if (mnl_attr_get_type(a) == type)
-			return a;
+	nl_attr_for_each_genl(a, nlh)
+		if (nl_attr_type(a) == type)
+			return (struct nlattr *)a;
 	return NULL;
 }
 
@@ -108,9 +142,9 @@ static bool merge_backend(struct batch *b)
 	svc = top_attr(req, NFLB_A_SERVICE);
 	be = top_attr(req, NFLB_A_BACKEND);
 	if (!svc || !be || b->open_n >= MERGE_MAX ||
-	    mnl_attr_get_payload_len(svc) > mnl_attr_get_payload_len(nsvc) ||
-	    memcmp(mnl_attr_get_payload(svc), mnl_attr_get_payload(nsvc),
-		   mnl_attr_get_payload_len(svc)))
+	    nl_attr_len(svc) > nl_attr_len(nsvc) ||
+	    memcmp(nl_attr_data(svc), nl_attr_data(nsvc),
+		   nl_attr_len(svc)))
 		return false;
 	belen = NLMSG_ALIGN(be->nla_len);
 	add = belen + (b->open_bes ? 0 : MNL_ATTR_HDRLEN);
@@ -156,16 +190,8 @@ static int add_line(struct batch *b, int argc, char **argv)
 		return usage(NULL, "unknown command \"%s\"", argv[0]);
 	if (!c->build)
 		return usage(NULL, "\"%s\" cannot be used in restore", argv[0]);
-	if (b->cap - b->len < NL_REQ_SIZE) {
-		size_t old = b->cap;
-
-		b->cap = b->cap ? b->cap * 2 : 1 << 20;
-		b->buf = xrealloc(b->buf, b->cap);
-		/* libmnl leaves attribute padding as it is: no stale bytes
-		 * should go to the kernel.
-		 */
-		memset(b->buf + old, 0, b->cap - old);
-	}
+	if (b->cap - b->len < NL_REQ_SIZE)
+		grow(b);
 	if (b->n == b->ncap) {
 		b->ncap = b->ncap ? b->ncap * 2 : 4096;
 		b->line = xrealloc(b->line, b->ncap * sizeof(*b->line));
@@ -260,14 +286,14 @@ static void name_failed(const struct nlmsghdr *req, const struct nlattr *be)
 	 * attributes but its backend list, and that backend.
 	 */
 	nlh = nl_put(buf, NFLB_CMD_NEW_BACKEND);
-	nest = mnl_attr_nest_start(nlh, NFLB_A_SERVICE);
+	nest = nl_attr_nest_start(nlh, NFLB_A_SERVICE);
 	mnl_attr_for_each_nested(a, svc)
 		if (mnl_attr_get_type(a) != NFLB_SVC_A_BACKENDS &&
 		    nlh->nlmsg_len + MNL_ALIGN(a->nla_len) < NL_REQ_SIZE / 2)
-			mnl_attr_put(nlh, mnl_attr_get_type(a),
+			nl_attr_put(nlh, mnl_attr_get_type(a),
 				     mnl_attr_get_payload_len(a),
 				     mnl_attr_get_payload(a));
-	mnl_attr_nest_end(nlh, nest);
+	nl_attr_nest_end(nlh, nest);
 	memcpy(buf + nlh->nlmsg_len, be, be->nla_len);
 	nlh->nlmsg_len += MNL_ALIGN(be->nla_len);
 	name_objects(nlh, nl_errmsg, sizeof(nl_errmsg));
@@ -294,6 +320,8 @@ int restore_run(const struct cmd *c, int argc, char **argv)
 		if (!f)
 			return fail("%s: %s", name, strerror(errno));
 	}
+	/* Fewer, bigger reads than stdio's default for a long file. */
+	setvbuf(f, NULL, _IOFBF, 1 << 16);
 
 	for (err_line = 1; getline(&line, &size, f) >= 0; err_line++) {
 		n = split(line, words);
@@ -335,7 +363,8 @@ int restore_run(const struct cmd *c, int argc, char **argv)
 out:
 	err_line = 0;
 	free(line);
-	free(b.buf);
+	if (b.cap)
+		munmap(b.buf, b.cap);
 	free(b.line);
 	free(b.lines);
 	free(b.mb);

@@ -11,6 +11,7 @@
 #include <linux/nflb.h>
 
 #include "lbctl.h"
+#include "nl.h"
 #include "parse.h"
 
 enum svc_opt {
@@ -46,44 +47,44 @@ static int put_svc_opt(struct nlmsghdr *nlh, int opt, const char *val)
 		 */
 		if (!val[0] || strlen(val) >= NFLB_SCHED_NAME_MAX)
 			return fail("unknown scheduler \"%s\"", val);
-		mnl_attr_put_strz(nlh, NFLB_SVC_A_SCHED, val);
+		nl_attr_put_strz(nlh, NFLB_SVC_A_SCHED, val);
 		return 0;
 	case OPT_MODE:
 		i = parse_keyword(val, mode_names);
 		if (i < 0)
 			return fail("unknown mode \"%s\" (nat, dr or tun)", val);
-		mnl_attr_put_u8(nlh, NFLB_SVC_A_MODE, i);
+		nl_attr_put_u8(nlh, NFLB_SVC_A_MODE, i);
 		return 0;
 	case OPT_TUNNEL:
 		i = parse_keyword(val, tunnel_names);
 		if (i < 0)
 			return fail("unknown tunnel \"%s\" (ipip or gue)", val);
-		mnl_attr_put_u8(nlh, NFLB_SVC_A_TUNNEL, i);
+		nl_attr_put_u8(nlh, NFLB_SVC_A_TUNNEL, i);
 		return 0;
 	case OPT_GUE_PORT:
 		err = parse_port("gue-port", val, &port);
 		if (!err)
-			mnl_attr_put_u16(nlh, NFLB_SVC_A_GUE_PORT, port);
+			nl_attr_put_u16(nlh, NFLB_SVC_A_GUE_PORT, port);
 		return err;
 	case OPT_PERSIST:
 		err = parse_u32("persist", val, 0, NFLB_PERSIST_MAX, &v);
 		if (!err)
-			mnl_attr_put_u32(nlh, NFLB_SVC_A_PERSIST, v);
+			nl_attr_put_u32(nlh, NFLB_SVC_A_PERSIST, v);
 		return err;
 	case OPT_MSS_CLAMP:
 		if (!strcmp(val, "off")) {
-			mnl_attr_put_u8(nlh, NFLB_SVC_A_MSS_MODE, NFLB_MSS_OFF);
+			nl_attr_put_u8(nlh, NFLB_SVC_A_MSS_MODE, NFLB_MSS_OFF);
 			return 0;
 		}
 		if (!strcmp(val, "auto")) {
-			mnl_attr_put_u8(nlh, NFLB_SVC_A_MSS_MODE, NFLB_MSS_AUTO);
+			nl_attr_put_u8(nlh, NFLB_SVC_A_MSS_MODE, NFLB_MSS_AUTO);
 			return 0;
 		}
 		err = parse_u32("mss-clamp", val, NFLB_MSS_MIN, 65535, &v);
 		if (err)
 			return err;
-		mnl_attr_put_u8(nlh, NFLB_SVC_A_MSS_MODE, NFLB_MSS_FIXED);
-		mnl_attr_put_u16(nlh, NFLB_SVC_A_MSS, v);
+		nl_attr_put_u8(nlh, NFLB_SVC_A_MSS_MODE, NFLB_MSS_FIXED);
+		nl_attr_put_u16(nlh, NFLB_SVC_A_MSS, v);
 		return 0;
 	}
 	return EXIT_FAIL;
@@ -102,7 +103,7 @@ int svc_build(const struct cmd *c, struct nlmsghdr *nlh, int argc,
 	err = parse_service(c, &argc, &argv, &svc);
 	if (err)
 		return err;
-	nest = mnl_attr_nest_start(nlh, NFLB_A_SERVICE);
+	nest = nl_attr_nest_start(nlh, NFLB_A_SERVICE);
 	put_service_id(nlh, &svc);
 	for (; argc > 0; argc--, argv++) {
 		opt = parse_keyword(argv[0], svc_opts);
@@ -118,7 +119,7 @@ int svc_build(const struct cmd *c, struct nlmsghdr *nlh, int argc,
 		if (err)
 			return err;
 	}
-	mnl_attr_nest_end(nlh, nest);
+	nl_attr_nest_end(nlh, nest);
 	return 0;
 }
 
@@ -135,9 +136,9 @@ int svc_del_build(const struct cmd *c, struct nlmsghdr *nlh, int argc,
 		return err;
 	if (argc)
 		return usage(c, "unknown option \"%s\" for %s", argv[0], c->name);
-	nest = mnl_attr_nest_start(nlh, NFLB_A_SERVICE);
+	nest = nl_attr_nest_start(nlh, NFLB_A_SERVICE);
 	put_service_id(nlh, &svc);
-	mnl_attr_nest_end(nlh, nest);
+	nl_attr_nest_end(nlh, nest);
 	return 0;
 }
 
@@ -179,14 +180,14 @@ int be_build(const struct cmd *c, struct nlmsghdr *nlh, int argc,
 	if (c->nl_cmd == NFLB_CMD_SET_BACKEND && !has_weight)
 		return usage(c, "missing \"weight N\" for %s", c->name);
 
-	nest = mnl_attr_nest_start(nlh, NFLB_A_SERVICE);
+	nest = nl_attr_nest_start(nlh, NFLB_A_SERVICE);
 	put_service_id(nlh, &svc);
-	mnl_attr_nest_end(nlh, nest);
-	nest = mnl_attr_nest_start(nlh, NFLB_A_BACKEND);
+	nl_attr_nest_end(nlh, nest);
+	nest = nl_attr_nest_start(nlh, NFLB_A_BACKEND);
 	put_backend_id(nlh, &be);
 	if (has_weight)
-		mnl_attr_put_u32(nlh, NFLB_BE_A_WEIGHT, weight);
-	mnl_attr_nest_end(nlh, nest);
+		nl_attr_put_u32(nlh, NFLB_BE_A_WEIGHT, weight);
+	nl_attr_nest_end(nlh, nest);
 	return 0;
 }
 

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 #include <linux/nflb.h>
 
@@ -44,8 +43,8 @@ static void parse_stats(const struct nlattr *nest, struct lb_stats *s)
 {
 	const struct nlattr *a;
 
-	mnl_attr_for_each_nested(a, nest) {
-		switch (mnl_attr_get_type(a)) {
+	nl_attr_for_each_nested(a, nest) {
+		switch (nl_attr_type(a)) {
 		case NFLB_STATS_A_CONNS:
 			s->conns = nl_attr_uint(a);
 			break;
@@ -70,8 +69,8 @@ static void parse_backend(const struct nlattr *nest, struct lb_backend *be)
 	const struct nlattr *a;
 
 	memset(be, 0, sizeof(*be));
-	mnl_attr_for_each_nested(a, nest) {
-		switch (mnl_attr_get_type(a)) {
+	nl_attr_for_each_nested(a, nest) {
+		switch (nl_attr_type(a)) {
 		case NFLB_BE_A_FAMILY:
 			be->addr.family = nl_attr_uint(a);
 			break;
@@ -102,8 +101,8 @@ static void parse_service_attrs(const struct nlattr *nest, struct lb_svc *s,
 {
 	const struct nlattr *a;
 
-	mnl_attr_for_each_nested(a, nest) {
-		switch (mnl_attr_get_type(a)) {
+	nl_attr_for_each_nested(a, nest) {
+		switch (nl_attr_type(a)) {
 		case NFLB_SVC_A_FAMILY:
 			s->id.vip.family = nl_attr_uint(a);
 			break;
@@ -118,9 +117,9 @@ static void parse_service_attrs(const struct nlattr *nest, struct lb_svc *s,
 			break;
 		case NFLB_SVC_A_SCHED:
 			snprintf(s->sched, sizeof(s->sched), "%.*s",
-				 (int)strnlen(mnl_attr_get_payload(a),
-					      mnl_attr_get_payload_len(a)),
-				 (const char *)mnl_attr_get_payload(a));
+				 (int)strnlen(nl_attr_data(a),
+					      nl_attr_len(a)),
+				 (const char *)nl_attr_data(a));
 			break;
 		case NFLB_SVC_A_MODE:
 			s->mode = nl_attr_uint(a);
@@ -169,8 +168,8 @@ static int svc_cb(const struct nlmsghdr *nlh, void *data)
 	struct lb_table *t = data;
 	struct lb_svc s, *cur;
 
-	mnl_attr_for_each(top, nlh, sizeof(struct genlmsghdr)) {
-		if (mnl_attr_get_type(top) != NFLB_A_SERVICE)
+	nl_attr_for_each_genl(top, nlh) {
+		if (nl_attr_type(top) != NFLB_A_SERVICE)
 			continue;
 		memset(&s, 0, sizeof(s));
 		backends = NULL;
@@ -197,8 +196,8 @@ static int svc_cb(const struct nlmsghdr *nlh, void *data)
 			}
 			cur->cap = cur->num_backends;
 		}
-		mnl_attr_for_each_nested(a, backends) {
-			if (mnl_attr_get_type(a) != NFLB_A_BACKEND)
+		nl_attr_for_each_nested(a, backends) {
+			if (nl_attr_type(a) != NFLB_A_BACKEND)
 				continue;
 			if (cur->nbe == cur->cap)
 				cur->be = grow(cur->be, &cur->cap, sizeof(*cur->be));
