@@ -38,10 +38,10 @@
 # warm-up.
 #
 # The systems are measured in turns, the order rotating from one pair to
-# the next, and only the one measured sees packets: nflb puts its hooks in
-# every namespace once loaded, so it is loaded only for its own runs (its
-# service set up again each time); IPVS hooks only namespaces that have a
-# service.
+# the next, and only the one measured sees packets: nflb is loaded only for
+# its own runs (its service set up again each time).  Both hook only a
+# namespace that has (nflb: has had) a service; the "idle" system, plain
+# forwarding with nflb loaded, checks what nflb costs the others.
 #
 # Process start-up costs about 0.2 s under TCG, so the measuring loop
 # uses shell built-ins only: counters are read from /proc/PID/net/dev of a

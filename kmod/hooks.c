@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The packet path: one PRE_ROUTING hook per namespace, before conntrack.
- * Fragments of TCP, UDP and ICMP are reassembled here (so a UDP datagram
- * larger than the MTU is whole, and leaves in fragments again), in a
- * namespace where nflb has something configured; the others pay this hook's
- * two loads and no defragmentation hook.  With conntrack in use its own
- * defragmentation comes first, and we see whole packets only.
+ * The packet path: one PRE_ROUTING hook, before conntrack, in each
+ * namespace that has had a service (nflb_hooks_enable()); the others have
+ * no hook of ours at all.  Fragments of TCP, UDP and ICMP are reassembled
+ * here (so a UDP datagram larger than the MTU is whole, and leaves in
+ * fragments again) while nflb has something configured in the namespace,
+ * without a defragmentation hook of its own.  With conntrack in use its
+ * own defragmentation comes first, and we see whole packets only.
  *
  * Requests (client -> VIP:port) are sent to their backend from here, in
  * every mode (xmit.c): routed from a per-backend route cache, in NAT with
@@ -357,7 +358,7 @@ static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 	if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP &&
 	    iph->protocol != IPPROTO_ICMP)
 		return NF_ACCEPT;
-	/* A namespace with nothing configured pays two loads. */
+	/* Nothing configured here (any longer): two loads. */
 	if (!READ_ONCE(nn->num_services) && !atomic_read(&t->count))
 		return NF_ACCEPT;
 	/* Other hosts' and broadcast frames are not ours. */
@@ -429,13 +430,30 @@ static const struct nf_hook_ops nflb_nf_ops[] = {
 #endif
 };
 
-int nflb_hooks_net_init(struct nflb_net *nn)
+/*
+ * A namespace gets the hooks with its first service, as IPVS does: the
+ * many that never have one (every container's) see no trace of nflb on
+ * their packet path.  They stay when the last service goes: entries may
+ * outlive it, and a namespace that had a service is likely to get one
+ * again (a restore after a flush); the hook's first test returns at once.
+ */
+int nflb_hooks_enable(struct nflb_net *nn)
 {
-	return nf_register_net_hooks(nn->net, nflb_nf_ops,
-				     ARRAY_SIZE(nflb_nf_ops));
+	int err;
+
+	lockdep_assert_held(&nn->lock);
+	if (nn->hooked)
+		return 0;
+	err = nf_register_net_hooks(nn->net, nflb_nf_ops,
+				    ARRAY_SIZE(nflb_nf_ops));
+	if (!err)
+		WRITE_ONCE(nn->hooked, true);
+	return err;
 }
 
 void nflb_hooks_net_exit(struct nflb_net *nn)
 {
-	nf_unregister_net_hooks(nn->net, nflb_nf_ops, ARRAY_SIZE(nflb_nf_ops));
+	if (nn->hooked)
+		nf_unregister_net_hooks(nn->net, nflb_nf_ops,
+					ARRAY_SIZE(nflb_nf_ops));
 }

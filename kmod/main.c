@@ -56,13 +56,8 @@ static int __net_init nflb_net_init(struct net *net)
 	err = nflb_conn_net_init(nn);
 	if (err)
 		goto err_drops;
-	err = nflb_hooks_net_init(nn);
-	if (err)
-		goto err_conn;
 	return 0;
 
-err_conn:
-	nflb_conn_net_exit(nn);
 err_drops:
 	free_percpu(nn->drops);
 	return err;

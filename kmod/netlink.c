@@ -499,6 +499,12 @@ static int nflb_nl_new_service(struct sk_buff *skb, struct genl_info *info)
 		err = -ENOSPC;
 		goto out;
 	}
+	err = nflb_hooks_enable(nn);
+	if (err) {
+		NL_SET_ERR_MSG(info->extack,
+			       "cannot register the netfilter hooks");
+		goto out;
+	}
 	n = 0;
 	if (tb[NFLB_SVC_A_BACKENDS])
 		nla_for_each_nested(be, tb[NFLB_SVC_A_BACKENDS], rem)
@@ -1073,6 +1079,7 @@ static int nflb_nl_get_info(struct sk_buff *skb, struct genl_info *info)
 			READ_ONCE(nn->num_services)) ||
 	    nla_put_u32(msg, NFLB_INFO_A_CONN_MAX, READ_ONCE(nflb_conn_max)) ||
 	    nla_put_u32(msg, NFLB_INFO_A_CONNS, nflb_conn_count(nn)) ||
+	    nla_put_u8(msg, NFLB_INFO_A_HOOKED, READ_ONCE(nn->hooked)) ||
 	    nflb_nl_put_timeouts(msg, NFLB_INFO_A_TIMEOUTS, nn))
 		goto nospace;
 	drops = nla_nest_start(msg, NFLB_INFO_A_DROPS);

@@ -153,6 +153,7 @@ struct nflb_net {
 	u32 timeout[__NFLB_TIMEOUT_A_MAX];	/* seconds, by NFLB_TIMEOUT_A_* */
 	u64 __percpu *drops;		/* [__NFLB_DROP_MAX] per CPU */
 	struct nflb_conn_table *conns;
+	bool hooked;			/* hooks registered (under lock) */
 };
 
 struct nflb_net *nflb_pernet(const struct net *net);
@@ -230,8 +231,10 @@ unsigned int nflb_conn_count(struct nflb_net *nn);
  */
 void nflb_conn_flush_backend(struct nflb_net *nn, struct nflb_backend *be);
 
-/* hooks.c: netfilter hooks, registered per netns. */
-int nflb_hooks_net_init(struct nflb_net *nn);
+/* hooks.c: netfilter hooks, registered in a namespace by its first
+ * service (under the config lock) and kept until the namespace goes.
+ */
+int nflb_hooks_enable(struct nflb_net *nn);
 void nflb_hooks_net_exit(struct nflb_net *nn);
 
 /* netlink.c, netlink_conn.c */

@@ -54,6 +54,7 @@ TESTS=(
 	netns_isolation
 	permissions
 	timeouts_info
+	hooks
 	flush
 	raw_netlink
 	rmmod_configured
@@ -847,6 +848,30 @@ test_permissions() {
 	jcheck "[len(j) == 1, j[0]['vip'] == '10.0.0.1']"
 	ok L init -j list
 	jcheck "j == []"
+}
+
+# A namespace gets nflb's netfilter hooks with its first service (none
+# before: it costs the namespaces that never have one nothing), and keeps
+# them when that service goes.
+test_hooks() {
+	ok L "$N" -j info
+	jcheck "[j['hooked'] == False, j['services'] == 0]"
+	ok L "$N" info
+	grep -qx 'hooks none here yet (the first service adds them)' "$T/out" ||
+		fail "info text does not say the namespace has no hooks"
+	# A refused service does not hook the namespace either.
+	refused 1 "unknown scheduler" L "$N" add-service tcp 10.0.0.1:80 sched nope
+	ok L "$N" -j info
+	jcheck "j['hooked'] == False"
+	ok L "$N" add-service tcp 10.0.0.1:80
+	ok L "$N" -j info
+	jcheck "[j['hooked'] == True, j['services'] == 1]"
+	ok L "$N" info
+	grep -qx "hooks in this namespace's packet path" "$T/out" ||
+		fail "info text does not say the namespace has the hooks"
+	ok L "$N" del-service tcp 10.0.0.1:80
+	ok L "$N" -j info
+	jcheck "[j['hooked'] == True, j['services'] == 0]"
 }
 
 test_timeouts_info() {

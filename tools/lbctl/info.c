@@ -45,7 +45,7 @@ int timeouts_build(const struct cmd *c, struct nlmsghdr *nlh, int argc,
 	uint32_t v;
 	int err;
 
-	nest = mnl_attr_nest_start(nlh, NFLB_A_TIMEOUTS);
+	nest = nl_attr_nest_start(nlh, NFLB_A_TIMEOUTS);
 	for (; argc > 0; argc--, argv++) {
 		for (i = 1; i < ARRAY_SIZE(timeout_names); i++)
 			if (!strcmp(argv[0], timeout_names[i]))
@@ -62,12 +62,12 @@ int timeouts_build(const struct cmd *c, struct nlmsghdr *nlh, int argc,
 			err = parse_u32(what, val, 1, NFLB_TIMEOUT_MAX, &v);
 		if (err)
 			return err;
-		mnl_attr_put_u32(nlh, i, v);
+		nl_attr_put_u32(nlh, i, v);
 	}
 	if (!seen)
 		return usage(c, "%s needs at least one of tcp, tcpfin, udp",
 			     c->name);
-	mnl_attr_nest_end(nlh, nest);
+	nl_attr_nest_end(nlh, nest);
 	return 0;
 }
 
@@ -124,6 +124,7 @@ static int info_cb(const struct nlmsghdr *nlh, void *data)
 	uint32_t u[NFLB_INFO_A_MAX + 1] = { 0 };
 	const struct nlattr *tmo = NULL, *drops = NULL;
 	const char *version = "?";
+	int hooked = -1;	/* not said: an older module */
 
 	(void)data;
 	mnl_attr_for_each(top, nlh, sizeof(struct genlmsghdr)) {
@@ -144,6 +145,10 @@ static int info_cb(const struct nlmsghdr *nlh, void *data)
 			case NFLB_INFO_A_CONNS:
 				if (!mnl_attr_validate(a, MNL_TYPE_U32))
 					u[t] = mnl_attr_get_u32(a);
+				break;
+			case NFLB_INFO_A_HOOKED:
+				if (!mnl_attr_validate(a, MNL_TYPE_U8))
+					hooked = mnl_attr_get_u8(a);
 				break;
 			case NFLB_INFO_A_TIMEOUTS:
 				tmo = a;
@@ -167,6 +172,12 @@ static int info_cb(const struct nlmsghdr *nlh, void *data)
 	print_uint(PRINT_ANY, "conns", "conns %llu", u[NFLB_INFO_A_CONNS]);
 	print_uint(PRINT_ANY, "conn_max", " of %llu\n",
 		   u[NFLB_INFO_A_CONN_MAX]);
+	if (hooked >= 0) {
+		print_bool(PRINT_JSON, "hooked", NULL, hooked);
+		print_string(PRINT_FP, NULL, "hooks %s\n",
+			     hooked ? "in this namespace's packet path" :
+			     "none here yet (the first service adds them)");
+	}
 	if (tmo)
 		print_timeouts(tmo);
 	if (drops)

@@ -34,6 +34,11 @@
  *     NFLB_INFO_A_TIMEOUTS         nested NFLB_TIMEOUT_A_*, seconds
  *     NFLB_INFO_A_DROPS            nested, one u64 per enum nflb_drop_reason,
  *                                  attribute type = reason + 1
+ *     NFLB_INFO_A_HOOKED           u8, 1 if nflb's netfilter hooks are in
+ *                                  this namespace's packet path: its first
+ *                                  service puts them there, and they stay
+ *                                  until the namespace goes (a namespace
+ *                                  that never had one pays nothing)
  *
  * NFLB_CMD_SET_TIMEOUTS: NFLB_A_TIMEOUTS, nested; each of
  *   NFLB_TIMEOUT_A_TCP (established), NFLB_TIMEOUT_A_TCP_FIN (closing
@@ -306,6 +311,7 @@ enum nflb_info_attr {
 	NFLB_INFO_A_TIMEOUTS,	/* nested, NFLB_TIMEOUT_A_* */
 	NFLB_INFO_A_DROPS,	/* nested, u64 per reason, type = reason + 1 */
 	NFLB_INFO_A_PAD,
+	NFLB_INFO_A_HOOKED,	/* u8 */
 	__NFLB_INFO_A_MAX
 };
 
