@@ -25,6 +25,7 @@
  * follows the client's flags alone (nflb_tcp_next_state_oneway()).
  * ICMP errors are handled in icmp.c.
  */
+#include <linux/inetdevice.h>
 #include <linux/ip.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/tcp.h>
@@ -187,6 +188,32 @@ nflb_forward(struct nflb_net *nn, struct sk_buff *skb,
 }
 
 /*
+ * Whether input routing would take the first packet of a connection from
+ * its source.  We send requests from PRE_ROUTING, so the stack's checks of
+ * the source never run on them; IPVS's requests passed them on their way
+ * to LOCAL_IN.  So the packet is routed here as if addressed to this host
+ * (to the receiving device's address, whatever the VIP's route, which we
+ * do not use): a martian source (an address of this host, loopback,
+ * multicast, broadcast, 0/8) is refused, and, with rp_filter on the
+ * device, one not routed back that way; accept_local and route_localnet
+ * apply as they do to any packet.  Once per connection, not per packet;
+ * the route the lookup attaches is replaced by the backend's when the
+ * packet goes.
+ */
+static int nflb_source_check(struct sk_buff *skb)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	__be32 local;
+
+	/* Looped back from this host: routed already. */
+	if (skb_valid_dst(skb))
+		return 0;
+	local = inet_select_addr(skb->dev, 0, RT_SCOPE_LINK);
+	return ip_route_input_noref(skb, local ?: iph->daddr, iph->saddr,
+				    iph->tos, skb->dev);
+}
+
+/*
  * A packet that may start a connection and matches no live entry (or
  * matches @old, which it replaces).  Returns the verdict.
  */
@@ -201,10 +228,16 @@ static unsigned int nflb_new(struct nflb_net *nn, struct sk_buff *skb,
 	unsigned long persist;
 	unsigned int state;
 	bool created;
+	int err;
 
 	svc = nflb_svc_lookup(nn, AF_INET, p->proto, &vip, p->dport);
 	if (!svc)
 		return NF_ACCEPT;
+	/* Before any answer (a reset below): never to a martian. */
+	err = nflb_source_check(skb);
+	if (unlikely(err))
+		return nflb_drop(nn, skb, p, err == -ENOBUFS ?
+				 NFLB_DROP_NO_MEM : NFLB_DROP_SOURCE, false);
 	/* A mid-stream TCP packet we know nothing of: reset it, so that the
 	 * client fails fast instead of retransmitting into a black hole.
 	 */
@@ -387,9 +420,16 @@ static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 	c = nflb_conn_in_find(t, p.proto, p.saddr, p.sport, p.daddr, p.dport);
 	if (c)
 		return nflb_request(nn, skb, &p, c);
-	c = nflb_conn_out_find(t, p.proto, p.saddr, p.sport, p.daddr, p.dport);
-	if (c)
-		return nflb_reply(nn, skb, &p, c);
+	/* A backend never sends a bare SYN on a connection (it answers
+	 * with SYN-ACK): a bare SYN is no reply, and a new connection costs
+	 * one lookup, not two.
+	 */
+	if (p.proto != IPPROTO_TCP || !nflb_tcp_starts(&p)) {
+		c = nflb_conn_out_find(t, p.proto, p.saddr, p.sport, p.daddr,
+				       p.dport);
+		if (c)
+			return nflb_reply(nn, skb, &p, c);
+	}
 	return nflb_new(nn, skb, &p, NULL);
 }
 

@@ -270,9 +270,9 @@ def echo(args):
 
 def udp(args):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    if args.sport:
+    if args.sport or args.src:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("0.0.0.0", args.sport))
+        s.bind((args.src or "0.0.0.0", args.sport))
     s.settimeout(args.timeout)
     ok = True
     for i in range(args.count):
@@ -369,6 +369,7 @@ def main():
     a.add_argument("size", type=int)
     a.add_argument("--count", type=int, default=1)
     a.add_argument("--sport", type=int, default=0)
+    a.add_argument("--src")
     a.add_argument("--timeout", type=float, default=3)
     a.add_argument("--interval", type=float, default=0)
     a = sub.add_parser("refused")

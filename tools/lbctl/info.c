@@ -31,6 +31,7 @@ static const char *const drop_names[] = {
 	[NFLB_DROP_XMIT] = "xmit",
 	[NFLB_DROP_TOO_BIG] = "too_big",
 	[NFLB_DROP_TTL] = "ttl",
+	[NFLB_DROP_SOURCE] = "source",
 };
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))

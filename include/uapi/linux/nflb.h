@@ -101,6 +101,9 @@
  *   (TUN: the outer packet through LOCAL_OUT and POSTROUTING); a packet
  *   whose TTL runs out gets "time exceeded" (NFLB_DROP_TTL), and a DF
  *   one that does not fit the path "fragmentation needed" (NAT too).
+ *   The first packet of a connection passes the checks of the stack's
+ *   input routing (martian sources, the receiving device's rp_filter):
+ *   one it would refuse is dropped (NFLB_DROP_SOURCE), unanswered.
  *
  *   MSS clamping lowers the MSS option of clients' TCP SYNs (never
  *   raises it): NFLB_MSS_AUTO to the MTU of the route toward the backend
@@ -336,6 +339,12 @@ enum nflb_drop_reason {
 				 */
 	NFLB_DROP_TTL,		/* a request: the TTL ran out here; the sender
 				 * got ICMP "time exceeded"
+				 */
+	NFLB_DROP_SOURCE,	/* a new flow from a source that routing
+				 * refuses: a martian (this host's address,
+				 * loopback, multicast, ...) or, with
+				 * rp_filter on, not reachable back the way
+				 * it came
 				 */
 	__NFLB_DROP_MAX
 };
