@@ -264,43 +264,39 @@ t_udp() {
 	log "4000-byte datagram answered whole by $r"
 }
 
+# source_case SRC DROPPED: a datagram from SRC to the VIP is dropped as
+# "source" with no entry made (DROPPED 1), or balanced (0; its answer goes
+# the backend network's way, so the client sees none: the entry shows it).
+source_case() {
+	local d0 d1 r
+
+	d0=$(drops source)
+	r=$(run ncl "$tool" udp $VIP 53 64 --src "$1" --timeout 1)
+	d1=$(drops source)
+	log "from $1: ${r:-no answer}; source drops $d0 -> $d1"
+	[ "$d1" = $((d0 + $2)) ] &&
+		[ "$(conns_of "c['client'] == '$1'")" = $((1 - $2)) ]
+}
+
+source_try() {
+	# ARP keeps asking from the client's own address.
+	run ncl sysctl -qw net.ipv4.conf.c0.arp_announce=2 || return 1
+	run ncl ip addr add 10.0.2.1/32 dev c0 || return 1
+	run ncl ip addr add 10.0.2.99/32 dev c0 || return 1
+	source_case 10.0.2.1 1 || return 1
+	run nlb sysctl -qw net.ipv4.conf.all.rp_filter=1 \
+		net.ipv4.conf.d0.rp_filter=1 || return 1
+	source_case 10.0.2.99 1 || return 1
+	run nlb sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.d0.rp_filter=0 || return 1
+	source_case 10.0.2.99 0
+}
+
 # A new flow from a source that input routing refuses is dropped (and
 # counted), never balanced: nflb sends requests from PRE_ROUTING, where the
 # stack's source checks have not run.  From the client: an address of the
 # director (a martian whatever rp_filter says), then one of the backends'
 # network, which only rp_filter on d0 refuses (its way back is br0).
-source_try() {
-	local d0 d1 r
-
-	# ARP keeps asking from the client's own address.
-	run ncl sysctl -qw net.ipv4.conf.c0.arp_announce=2 || return 1
-	run ncl ip addr add 10.0.2.1/32 dev c0 || return 1
-	run ncl ip addr add 10.0.2.99/32 dev c0 || return 1
-	d0=$(drops source)
-	r=$(run ncl "$tool" udp $VIP 53 64 --src 10.0.2.1 --timeout 1)
-	log "from the director's own address: $r"
-	d1=$(drops source)
-	log "source drops: $d0 -> $d1"
-	[ "$d1" = $((d0 + 1)) ] && no_conns_of "c['client'] == '10.0.2.1'" ||
-		return 1
-	run nlb sysctl -qw net.ipv4.conf.all.rp_filter=1 \
-		net.ipv4.conf.d0.rp_filter=1 || return 1
-	r=$(run ncl "$tool" udp $VIP 53 64 --src 10.0.2.99 --timeout 1)
-	log "from 10.0.2.99 with rp_filter 1: $r"
-	d0=$(drops source)
-	log "source drops: $d1 -> $d0"
-	[ "$d0" = $((d1 + 1)) ] && no_conns_of "c['client'] == '10.0.2.99'" ||
-		return 1
-	# The same with rp_filter off: balanced (the answer goes out br0's
-	# way, so the client sees none; the entry shows it went).
-	run nlb sysctl -qw net.ipv4.conf.all.rp_filter=0 \
-		net.ipv4.conf.d0.rp_filter=0 || return 1
-	r=$(run ncl "$tool" udp $VIP 53 64 --src 10.0.2.99 --timeout 1)
-	log "from 10.0.2.99 with rp_filter 0: $r"
-	[ "$(drops source)" = "$d0" ] &&
-		[ "$(conns_of "c['client'] == '10.0.2.99'")" = 1 ]
-}
-
 t_source() {
 	local rc r
 
