@@ -164,9 +164,11 @@ static struct nflb_backend *nflb_icmp_owner(struct nflb_net *nn,
 		if (tmpl && !nflb_conn_be_gone(tmpl))
 			return tmpl->be;
 	}
-	/* Any other scheduler's pick depends on its state (and moves it). */
+	/* Only a by_flow scheduler can be asked again: any other's pick
+	 * depends on its state (and moves it).
+	 */
 	st = rcu_dereference(svc->sched_state);
-	if (st && st->ops == &nflb_sched_sh) {
+	if (st && st->ops->by_flow) {
 		struct nflb_flow flow = {
 			.saddr.ip = q->daddr,
 			.daddr.ip = q->saddr,

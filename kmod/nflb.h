@@ -139,6 +139,11 @@ struct nflb_sched_ops {
 	struct nflb_backend *(*pick)(struct nflb_service *svc,
 				     struct nflb_sched_state *st,
 				     const struct nflb_flow *flow);
+	/* pick() depends on the flow and st alone, and changes nothing: it
+	 * may be asked again where a flow has no entry (an ICMP error about
+	 * it) and give the answer the flow's first packet got.
+	 */
+	bool by_flow;
 };
 
 struct nflb_conn_table;

@@ -259,4 +259,5 @@ const struct nflb_sched_ops nflb_sched_sh = {
 	.build	= nflb_sh_build,
 	.free	= nflb_sh_free,
 	.pick	= nflb_sh_pick,
+	.by_flow	= true,
 };
