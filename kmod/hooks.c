@@ -32,6 +32,7 @@
 #include <linux/udp.h>
 #include <net/dst_metadata.h>
 #include <net/ip.h>
+#include <net/ip_fib.h>
 #include <net/route.h>
 
 #include "conn.h"
@@ -191,26 +192,49 @@ nflb_forward(struct nflb_net *nn, struct sk_buff *skb,
  * Whether input routing would take the first packet of a connection from
  * its source.  We send requests from PRE_ROUTING, so the stack's checks of
  * the source never run on them; IPVS's requests passed them on their way
- * to LOCAL_IN.  So the packet is routed here as if addressed to this host
- * (to the receiving device's address, whatever the VIP's route, which we
- * do not use): a martian source (an address of this host, loopback,
- * multicast, broadcast, 0/8) is refused, and, with rp_filter on the
- * device, one not routed back that way; accept_local and route_localnet
- * apply as they do to any packet.  Once per connection, not per packet;
- * the route the lookup attaches is replaced by the backend's when the
- * packet goes.
+ * to LOCAL_IN.  Refused: a martian source (loopback unless route_localnet,
+ * multicast, broadcast, 0/8, an address of this host unless accept_local)
+ * and, with rp_filter on the receiving device, one not routed back that
+ * way.  Once per connection, not per packet.
  */
 static int nflb_source_check(struct sk_buff *skb)
 {
 	const struct iphdr *iph = ip_hdr(skb);
+	struct net_device *dev = skb->dev;
+	struct net *net = dev_net(dev);
+	struct in_device *in_dev;
+	__be32 saddr = iph->saddr;
 	__be32 local;
+	int err;
 
 	/* Looped back from this host: routed already. */
 	if (skb_valid_dst(skb))
 		return 0;
-	local = inet_select_addr(skb->dev, 0, RT_SCOPE_LINK);
-	return ip_route_input_noref(skb, local ?: iph->daddr, iph->saddr,
-				    iph->tos, skb->dev);
+	in_dev = __in_dev_get_rcu(dev);
+	if (!in_dev)
+		return -EINVAL;
+	if (ipv4_is_multicast(saddr) || ipv4_is_lbcast(saddr) ||
+	    ipv4_is_zeronet(saddr) ||
+	    (ipv4_is_loopback(saddr) && !IN_DEV_NET_ROUTE_LOCALNET(in_dev, net)))
+		return -EINVAL;
+	/* Where fib_validate_source() takes its short way, so do we: the
+	 * source only must not be ours.
+	 */
+	if (!IN_DEV_RPFILTER(in_dev) && !IN_DEV_ACCEPT_LOCAL(in_dev) &&
+	    !fib_num_tclassid_users(net) &&
+	    !net->ipv4.fib_has_custom_local_routes &&
+	    !fib4_has_custom_rules(net))
+		return __ip_dev_find(net, saddr, false) ? -EINVAL : 0;
+	/* Otherwise the whole of it: the packet routed as if addressed to
+	 * this host (the receiving device's address; the VIP's own route,
+	 * which we do not use, does not matter).  Only the verdict is
+	 * wanted: the packet goes on without a route, as it came.
+	 */
+	local = inet_select_addr(dev, 0, RT_SCOPE_LINK);
+	err = ip_route_input_noref(skb, local ?: iph->daddr, saddr, iph->tos,
+				   dev);
+	skb_dst_drop(skb);
+	return err;
 }
 
 /*
