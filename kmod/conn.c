@@ -87,7 +87,12 @@ void nflb_conn_cache_exit(void)
 
 unsigned int nflb_conn_count(struct nflb_net *nn)
 {
-	return atomic_read(&nn->conns->count);
+	/* Pairs with nflb_conn_net_init()'s release: NULL until the
+	 * namespace's first service.
+	 */
+	struct nflb_conn_table *t = smp_load_acquire(&nn->conns);
+
+	return t ? atomic_read(&t->count) : 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(nflb_conn_count);
 
@@ -658,7 +663,10 @@ int nflb_conn_net_init(struct nflb_net *nn)
 	t->seed = get_random_u32();
 	atomic_set(&t->count, 0);
 	INIT_DELAYED_WORK(&t->gc, nflb_conn_gc);
-	nn->conns = t;
+	/* Pairs with smp_load_acquire() where it is read without the hooks
+	 * (which are registered after it) or the config lock.
+	 */
+	smp_store_release(&nn->conns, t);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(nflb_conn_net_init);
@@ -674,6 +682,8 @@ void nflb_conn_net_exit(struct nflb_net *nn)
 	struct nflb_conn *c;
 	unsigned int h;
 
+	if (!t)
+		return;
 	/* A packet still in the hooks must not publish an entry behind the
 	 * sweep below; nflb_conn_new() checks this under the bucket lock.
 	 */

@@ -495,11 +495,13 @@ static const struct nf_hook_ops nflb_nf_ops[] = {
 };
 
 /*
- * A namespace gets the hooks with its first service, as IPVS does: the
- * many that never have one (every container's) see no trace of nflb on
- * their packet path.  They stay when the last service goes: entries may
- * outlive it, and a namespace that had a service is likely to get one
- * again (a restore after a flush); the hook's first test returns at once.
+ * A namespace gets the hooks, and the connection table they fill, with its
+ * first service, as IPVS gets its hooks: the many that never have one
+ * (every container's) see no trace of nflb on their packet path, and hold
+ * no table (two hash arrays, 1 MiB at the default conn_hash_bits).  Both
+ * stay when the last service goes: entries may outlive it, and a namespace
+ * that had a service is likely to get one again (a restore after a
+ * flush); the hook's first test returns at once.
  */
 int nflb_hooks_enable(struct nflb_net *nn)
 {
@@ -508,6 +510,11 @@ int nflb_hooks_enable(struct nflb_net *nn)
 	lockdep_assert_held(&nn->lock);
 	if (nn->hooked)
 		return 0;
+	if (!nn->conns) {
+		err = nflb_conn_net_init(nn);
+		if (err)
+			return err;
+	}
 	err = nf_register_net_hooks(nn->net, nflb_nf_ops,
 				    ARRAY_SIZE(nflb_nf_ops));
 	if (!err)

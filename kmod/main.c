@@ -38,7 +38,6 @@ struct nflb_net *nflb_pernet(const struct net *net)
 static int __net_init nflb_net_init(struct net *net)
 {
 	struct nflb_net *nn = nflb_pernet(net);
-	int err;
 
 	nn->net = net;
 	mutex_init(&nn->lock);
@@ -52,15 +51,10 @@ static int __net_init nflb_net_init(struct net *net)
 				   __alignof__(u64));
 	if (!nn->drops)
 		return -ENOMEM;
-
-	err = nflb_conn_net_init(nn);
-	if (err)
-		goto err_drops;
+	/* The rest (hooks, connection table) comes with the first service:
+	 * nflb_hooks_enable().
+	 */
 	return 0;
-
-err_drops:
-	free_percpu(nn->drops);
-	return err;
 }
 
 /*

@@ -104,9 +104,12 @@ int nflb_nl_get_conn_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct nflb_net *nn = nflb_pernet(sock_net(skb->sk));
 	struct nflb_conn_dump *d = nflb_conn_dump_ctx(cb);
-	struct nflb_conn_table *t = nn->conns;
+	/* None until the namespace's first service: nothing to dump. */
+	struct nflb_conn_table *t = smp_load_acquire(&nn->conns);
 	struct nflb_conn *c;
 
+	if (!t)
+		return 0;
 	for (; d->bucket <= t->mask; d->bucket++, d->skip = 0) {
 		unsigned int i = 0;
 
