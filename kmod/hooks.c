@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The packet path: one PRE_ROUTING hook, before conntrack, in each
- * namespace that has had a service (nflb_hooks_enable()); the others have
+ * namespace that has had a service (nflb_net_activate()); the others have
  * no hook of ours at all.  Fragments of TCP, UDP and ICMP are reassembled
  * here (so a UDP datagram larger than the MTU is whole, and leaves in
  * fragments again) while nflb has something configured in the namespace,
@@ -494,37 +494,14 @@ static const struct nf_hook_ops nflb_nf_ops[] = {
 #endif
 };
 
-/*
- * A namespace gets the hooks, and the connection table they fill, with its
- * first service, as IPVS gets its hooks: the many that never have one
- * (every container's) see no trace of nflb on their packet path, and hold
- * no table (two hash arrays, 1 MiB at the default conn_hash_bits).  Both
- * stay when the last service goes: entries may outlive it, and a namespace
- * that had a service is likely to get one again (a restore after a
- * flush); the hook's first test returns at once.
- */
-int nflb_hooks_enable(struct nflb_net *nn)
+/* By nflb_net_activate(), under the config lock: once per namespace. */
+int nflb_hooks_register(struct nflb_net *nn)
 {
-	int err;
-
-	lockdep_assert_held(&nn->lock);
-	if (nn->hooked)
-		return 0;
-	if (!nn->conns) {
-		err = nflb_conn_net_init(nn);
-		if (err)
-			return err;
-	}
-	err = nf_register_net_hooks(nn->net, nflb_nf_ops,
-				    ARRAY_SIZE(nflb_nf_ops));
-	if (!err)
-		WRITE_ONCE(nn->hooked, true);
-	return err;
+	return nf_register_net_hooks(nn->net, nflb_nf_ops,
+				     ARRAY_SIZE(nflb_nf_ops));
 }
 
-void nflb_hooks_net_exit(struct nflb_net *nn)
+void nflb_hooks_unregister(struct nflb_net *nn)
 {
-	if (nn->hooked)
-		nf_unregister_net_hooks(nn->net, nflb_nf_ops,
-					ARRAY_SIZE(nflb_nf_ops));
+	nf_unregister_net_hooks(nn->net, nflb_nf_ops, ARRAY_SIZE(nflb_nf_ops));
 }

@@ -6,6 +6,7 @@
 #include <linux/hashtable.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/slab.h>
 #include <net/genetlink.h>
 #include <net/netns/generic.h>
 
@@ -42,7 +43,6 @@ static int __net_init nflb_net_init(struct net *net)
 	nn->net = net;
 	mutex_init(&nn->lock);
 	INIT_LIST_HEAD(&nn->services);
-	__hash_init(nn->svc_hash, ARRAY_SIZE(nn->svc_hash));
 	nn->timeout[NFLB_TIMEOUT_A_TCP] = 900;
 	nn->timeout[NFLB_TIMEOUT_A_TCP_FIN] = 120;
 	nn->timeout[NFLB_TIMEOUT_A_UDP] = 300;
@@ -51,9 +51,46 @@ static int __net_init nflb_net_init(struct net *net)
 				   __alignof__(u64));
 	if (!nn->drops)
 		return -ENOMEM;
-	/* The rest (hooks, connection table) comes with the first service:
-	 * nflb_hooks_enable().
-	 */
+	/* The rest comes with the first service: nflb_net_activate(). */
+	return 0;
+}
+
+/*
+ * A namespace gets its service hash, connection table and hooks with its
+ * first service, as IPVS gets its hooks: the many that never have one
+ * (every container's) see no trace of nflb on their packet path and hold
+ * a few words of it (not 32 KiB of service hash and the 1 MiB of the
+ * connection table's arrays at the default conn_hash_bits).  All stay when
+ * the last service goes: entries may outlive it, and a namespace that had
+ * a service is likely to get one again (a restore after a flush); the
+ * hook's first test then returns at once.
+ */
+int nflb_net_activate(struct nflb_net *nn)
+{
+	struct hlist_head *hash;
+	int err;
+
+	lockdep_assert_held(&nn->lock);
+	if (nn->hooked)
+		return 0;
+	if (!nn->svc_hash) {
+		hash = kvmalloc_array(NFLB_SVC_HASH_SIZE, sizeof(*hash),
+				      GFP_KERNEL);
+		if (!hash)
+			return -ENOMEM;
+		__hash_init(hash, NFLB_SVC_HASH_SIZE);
+		/* Read under the lock, or by the hooks registered below. */
+		WRITE_ONCE(nn->svc_hash, hash);
+	}
+	if (!nn->conns) {
+		err = nflb_conn_net_init(nn);
+		if (err)
+			return err;
+	}
+	err = nflb_hooks_register(nn);
+	if (err)
+		return err;
+	WRITE_ONCE(nn->hooked, true);
 	return 0;
 }
 
@@ -66,11 +103,13 @@ static void __net_exit nflb_net_exit(struct net *net)
 {
 	struct nflb_net *nn = nflb_pernet(net);
 
-	nflb_hooks_net_exit(nn);
+	if (nn->hooked)
+		nflb_hooks_unregister(nn);
 	mutex_lock(&nn->lock);
 	nflb_svc_flush(nn);
 	mutex_unlock(&nn->lock);
 	nflb_conn_net_exit(nn);
+	kvfree(nn->svc_hash);
 	free_percpu(nn->drops);
 }
 

@@ -499,10 +499,10 @@ static int nflb_nl_new_service(struct sk_buff *skb, struct genl_info *info)
 		err = -ENOSPC;
 		goto out;
 	}
-	err = nflb_hooks_enable(nn);
+	err = nflb_net_activate(nn);
 	if (err) {
 		NL_SET_ERR_MSG(info->extack,
-			       "cannot register the netfilter hooks");
+			       "cannot set up nflb in this namespace (memory, or netfilter hooks)");
 		goto out;
 	}
 	n = 0;

@@ -32,6 +32,7 @@
 
 #define NFLB_VERSION		"0.1.0"
 #define NFLB_SVC_HASH_BITS	12
+#define NFLB_SVC_HASH_SIZE	BIT(NFLB_SVC_HASH_BITS)
 
 /* Module parameters (main.c). */
 extern unsigned int nflb_max_services;
@@ -151,14 +152,17 @@ struct nflb_conn_table;
 struct nflb_net {
 	struct net *net;
 	struct mutex lock;		/* configuration */
-	struct hlist_head svc_hash[1 << NFLB_SVC_HASH_BITS];
+	/* [NFLB_SVC_HASH_SIZE], from the first service on (under lock;
+	 * the hooks, registered after it, read it under RCU).
+	 */
+	struct hlist_head *svc_hash;
 	struct list_head services;
 	unsigned int num_services;
 	unsigned int gen;		/* bumped on every change, for dumps */
 	u32 timeout[__NFLB_TIMEOUT_A_MAX];	/* seconds, by NFLB_TIMEOUT_A_* */
 	u64 __percpu *drops;		/* [__NFLB_DROP_MAX] per CPU */
 	struct nflb_conn_table *conns;
-	bool hooked;			/* hooks registered (under lock) */
+	bool hooked;			/* activated: hooks registered */
 };
 
 struct nflb_net *nflb_pernet(const struct net *net);
@@ -236,11 +240,12 @@ unsigned int nflb_conn_count(struct nflb_net *nn);
  */
 void nflb_conn_flush_backend(struct nflb_net *nn, struct nflb_backend *be);
 
-/* hooks.c: netfilter hooks, registered in a namespace by its first
- * service (under the config lock) and kept until the namespace goes.
- */
-int nflb_hooks_enable(struct nflb_net *nn);
-void nflb_hooks_net_exit(struct nflb_net *nn);
+/* main.c: what a namespace needs once it has a service (see there). */
+int nflb_net_activate(struct nflb_net *nn);
+
+/* hooks.c: netfilter hooks, registered by nflb_net_activate(). */
+int nflb_hooks_register(struct nflb_net *nn);
+void nflb_hooks_unregister(struct nflb_net *nn);
 
 /* netlink.c, netlink_conn.c */
 struct nlattr;

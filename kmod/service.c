@@ -28,10 +28,13 @@ struct nflb_service *nflb_svc_lookup(struct nflb_net *nn, u16 family, u8 proto,
 				     __be16 port)
 {
 	u32 h = nflb_svc_hash(family, proto, addr, port);
-	struct hlist_head *head = &nn->svc_hash[h & (ARRAY_SIZE(nn->svc_hash) - 1)];
+	struct hlist_head *hash = READ_ONCE(nn->svc_hash);
 	struct nflb_service *svc;
 
-	hlist_for_each_entry_rcu(svc, head, hnode, lockdep_is_held(&nn->lock)) {
+	if (!hash)
+		return NULL;	/* no service yet */
+	hlist_for_each_entry_rcu(svc, &hash[h & (NFLB_SVC_HASH_SIZE - 1)],
+				 hnode, lockdep_is_held(&nn->lock)) {
 		if (svc->port == port && svc->proto == proto &&
 		    svc->family == family &&
 		    nf_inet_addr_cmp(&svc->addr, addr))
@@ -155,7 +158,7 @@ int nflb_svc_link(struct nflb_net *nn, struct nflb_service *svc)
 	lockdep_assert_held(&nn->lock);
 	svc->nn = nn;
 	hlist_add_head_rcu(&svc->hnode,
-			   &nn->svc_hash[h & (ARRAY_SIZE(nn->svc_hash) - 1)]);
+			   &nn->svc_hash[h & (NFLB_SVC_HASH_SIZE - 1)]);
 	list_add_tail(&svc->list, &nn->services);
 	nn->num_services++;
 	nn->gen++;

@@ -62,10 +62,10 @@ static inline size_t nl_attr_len(const struct nlattr *a)
 
 static inline bool nl_attr_fits(const struct nlattr *a, const void *end)
 {
-	size_t left = (const char *)end - (const char *)a;
+	ptrdiff_t left = (const char *)end - (const char *)a;
 
-	return (const char *)end - (const char *)a >= NLA_HDRLEN &&
-	       a->nla_len >= NLA_HDRLEN && a->nla_len <= left;
+	return left >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
+	       a->nla_len <= left;
 }
 
 static inline const struct nlattr *nl_attr_next(const struct nlattr *a)
