@@ -143,8 +143,7 @@ static bool merge_backend(struct batch *b)
 	be = top_attr(req, NFLB_A_BACKEND);
 	if (!svc || !be || b->open_n >= MERGE_MAX ||
 	    nl_attr_len(svc) > nl_attr_len(nsvc) ||
-	    memcmp(nl_attr_data(svc), nl_attr_data(nsvc),
-		   nl_attr_len(svc)))
+	    memcmp(nl_attr_data(svc), nl_attr_data(nsvc), nl_attr_len(svc)))
 		return false;
 	belen = NLMSG_ALIGN(be->nla_len);
 	add = belen + (b->open_bes ? 0 : MNL_ATTR_HDRLEN);
@@ -287,12 +286,11 @@ static void name_failed(const struct nlmsghdr *req, const struct nlattr *be)
 	 */
 	nlh = nl_put(buf, NFLB_CMD_NEW_BACKEND);
 	nest = nl_attr_nest_start(nlh, NFLB_A_SERVICE);
-	mnl_attr_for_each_nested(a, svc)
-		if (mnl_attr_get_type(a) != NFLB_SVC_A_BACKENDS &&
+	nl_attr_for_each_nested(a, svc)
+		if (nl_attr_type(a) != NFLB_SVC_A_BACKENDS &&
 		    nlh->nlmsg_len + MNL_ALIGN(a->nla_len) < NL_REQ_SIZE / 2)
-			nl_attr_put(nlh, mnl_attr_get_type(a),
-				     mnl_attr_get_payload_len(a),
-				     mnl_attr_get_payload(a));
+			nl_attr_put(nlh, nl_attr_type(a), nl_attr_len(a),
+				    nl_attr_data(a));
 	nl_attr_nest_end(nlh, nest);
 	memcpy(buf + nlh->nlmsg_len, be, be->nla_len);
 	nlh->nlmsg_len += MNL_ALIGN(be->nla_len);
