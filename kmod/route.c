@@ -8,10 +8,10 @@
  * no path MTU exception, device still up) and was looked up the same way
  * (a dr service's lookup differs: a change of mode changes the kind).  The
  * route handed out needs no reference of its own: a route whose last
- * reference goes is
- * freed after an RCU grace period, and the packet path is an RCU reader;
- * a packet that has to wait (a qdisc, an unresolved neighbour) takes its
- * own reference with skb_dst_force(), as with the stack's input routes.
+ * reference goes is freed after an RCU grace period, and the packet path is
+ * an RCU reader; a packet that has to wait (a qdisc, an unresolved
+ * neighbour) takes its own reference with skb_dst_force(), as with the
+ * stack's input routes.
  */
 #include <linux/slab.h>
 #include <net/dst.h>
