@@ -860,11 +860,11 @@ idle_cpu() {
 }
 
 test_conns() {
-	local i k sys order=(small big) s0 o0 d
+	local i k sys order=(small big) s0 o0 d b
 
 	say "conns: memory per connection at $BIG entries; pps at $BIG entries vs $FLOWS"
 	meta conns.entries "$BIG"
-	meta conns.hash_bits 20
+	meta conns.ipvs_hash_bits 20
 	nflb_unload
 	ipvs_unload
 	idle_cpu none
@@ -887,7 +887,7 @@ test_conns() {
 	chain_delete mem
 	ipvs_unload
 
-	NFLB_PARAMS="conn_hash_bits=20"
+	# nflb at its defaults: its table grows with the entries.
 	nflb_load
 	for sys in small big; do
 		chain_create "$sys"
@@ -900,8 +900,13 @@ test_conns() {
 	slab nflb_conn
 	echo "# nflb_conn: $((SLAB - s0)) bytes of slab for $((OBJS - o0)) more objects"
 	result mem.slab nflb 1 $(((SLAB - s0) / (OBJS - o0)))
-	# Plus its two hash tables ("in" and "out"), 2^20 pointers each.
-	result mem.total nflb 1 $(((SLAB - s0 + 16 * (1 << 20)) / (OBJS - o0)))
+	# Plus its two hash arrays ("in" and "out"), a pointer a bucket each,
+	# as many buckets as they grew to.
+	b=$(ip netns exec "$D_big" lbctl -j info |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["conn_buckets"])')
+	echo "# nflb: $b hash buckets"
+	meta conns.nflb_buckets "$b"
+	result mem.total nflb 1 $(((SLAB - s0 + 16 * b) / (OBJS - o0)))
 	idle_cpu nflb
 
 	for sys in small big; do
@@ -918,7 +923,6 @@ test_conns() {
 	chain_delete small
 	chain_delete big
 	nflb_unload
-	NFLB_PARAMS=""
 }
 
 # ---------------------------------------------------------------------------

@@ -229,8 +229,10 @@ def main():
             "{:,}".format(int(ent)) if ent else "?",
             cell(runs, na, "mem.slab", "ipvs"), cell(runs, na, "mem.slab", "nflb"),
             verdict([(-v, ">=", -128)])))
-        L.append("| bytes per connection, slab + hash table (2^%s buckets) | | %s | %s | | | | |" % (
-            meta.get("conns.hash_bits", "?"),
+        nb = meta.get("conns.nflb_buckets")
+        L.append("| bytes per connection, slab + hash table (IPVS 2^%s buckets, nflb %s) | | %s | %s | | | | |" % (
+            meta.get("conns.ipvs_hash_bits", meta.get("conns.hash_bits", "?")),
+            "grown to 2^%d" % (int(nb).bit_length() - 1) if nb else "2^20",
             cell(runs, na, "mem.total", "ipvs"), cell(runs, na, "mem.total", "nflb")))
     if ("idle.cpu", "nflb") in runs:
         L.append("| CPU busy without traffic holding them, per mille of one CPU (none: %s) | | %s | %s | | | | |" % (

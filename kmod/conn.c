@@ -356,23 +356,43 @@ void nflb_conn_kill(struct nflb_conn_table *t, struct nflb_conn *c)
 }
 EXPORT_SYMBOL_IF_KUNIT(nflb_conn_kill);
 
-struct nflb_conn *nflb_conn_tmpl_find(struct nflb_conn_table *t, u8 proto,
-				      __be32 caddr, __be32 vaddr, __be16 vport)
+/* More than two entries a bucket, and the arrays may grow ("Growing"). */
+static bool nflb_conn_crowded(const struct nflb_conn_hash *ht, unsigned int n)
 {
-	u32 h = nflb_conn_hash_in(t, caddr, 0, vaddr, vport, proto);
-	struct nflb_conn *c;
+	return n > 2 * (ht->mask + 1) &&
+	       ht->mask < BIT(NFLB_CONN_HASH_MAX_BITS) - 1;
+}
 
-	hlist_for_each_entry_rcu(c, &t->in_hash[h], in_node) {
-		if (c->caddr == caddr && c->vaddr == vaddr &&
-		    c->vport == vport && c->proto == proto &&
-		    (c->flags & NFLB_CONN_F_TEMPLATE) &&
-		    !(atomic_read(&c->state) & NFLB_CONN_DEAD) &&
-		    !nflb_conn_expired(c))
-			return c;
+/*
+ * In nflb_conn_new(), under the "in" lock of hash value @h: the live entry
+ * of @c's "in" tuple in the chain of @ht, after unlinking one that is
+ * expired or is @old.
+ */
+static struct nflb_conn *nflb_conn_in_same(struct nflb_conn_table *t,
+					   struct nflb_conn_hash *ht, u32 h,
+					   const struct nflb_conn *c,
+					   struct nflb_conn *old)
+{
+	struct nflb_conn *other;
+	struct hlist_node *tmp;
+
+	hlist_for_each_entry_safe(other, tmp, &ht->in[h & ht->mask],
+				  in_node) {
+		if (other->caddr != c->caddr || other->vaddr != c->vaddr ||
+		    other->cport != c->cport || other->vport != c->vport ||
+		    other->proto != c->proto ||
+		    (other->flags & NFLB_CONN_F_TEMPLATE) !=
+		    (c->flags & NFLB_CONN_F_TEMPLATE) ||
+		    (atomic_read(&other->state) & NFLB_CONN_DEAD))
+			continue;
+		if (other == old || nflb_conn_expired(other)) {
+			__nflb_conn_unlink(t, other, NULL);
+			continue;
+		}
+		return other;
 	}
 	return NULL;
 }
-EXPORT_SYMBOL_IF_KUNIT(nflb_conn_tmpl_find);
 
 /*
  * Creates and publishes an entry (a template if flags has
@@ -389,14 +409,16 @@ struct nflb_conn *nflb_conn_new(struct nflb_conn_table *t, u8 proto,
 				unsigned int state, unsigned long timeout,
 				struct nflb_conn *old, bool *created)
 {
-	bool tmpl = flags & NFLB_CONN_F_TEMPLATE;
+	u8 tmpl = flags & NFLB_CONN_F_TEMPLATE;
+	struct nflb_conn_hash *ht, *old_ht;
 	struct nflb_conn *c, *other;
-	struct hlist_node *tmp;
 	spinlock_t *lock;	/* of the "in" bucket */
-	u32 h, oh;
+	unsigned int n;
+	u32 h;
 
 	*created = false;
-	if (atomic_inc_return(&t->count) > READ_ONCE(nflb_conn_max)) {
+	n = atomic_inc_return(&t->count);
+	if (n > READ_ONCE(nflb_conn_max)) {
 		atomic_dec(&t->count);
 		return ERR_PTR(-ENOSPC);
 	}
@@ -426,17 +448,19 @@ struct nflb_conn *nflb_conn_new(struct nflb_conn_table *t, u8 proto,
 		atomic_dec(&t->count);
 		return ERR_PTR(-ENOMEM);
 	}
-	hlist_for_each_entry_safe(other, tmp, &t->in_hash[h], in_node) {
-		if (other->caddr != caddr || other->vaddr != vaddr ||
-		    other->cport != cport || other->vport != vport ||
-		    other->proto != proto ||
-		    !!(other->flags & NFLB_CONN_F_TEMPLATE) != tmpl ||
-		    (atomic_read(&other->state) & NFLB_CONN_DEAD))
-			continue;
-		if (other == old || nflb_conn_expired(other)) {
-			__nflb_conn_unlink(t, other, NULL);
-			continue;
-		}
+	/* Read under the lock: a chain moves to new arrays under its lock,
+	 * after they are published.
+	 */
+	ht = rcu_dereference_bh(t->hash);
+	/* nflb_conn_grow() sets old before hash: seeing the new hash, see
+	 * the old arrays that still hold entries.
+	 */
+	smp_rmb();
+	old_ht = rcu_dereference_bh(t->old);
+	other = nflb_conn_in_same(t, ht, h, c, old);
+	if (!other && unlikely(old_ht))
+		other = nflb_conn_in_same(t, old_ht, h, c, old);
+	if (other) {
 		/* Lost a race with another CPU: use its entry. */
 		spin_unlock_bh(lock);
 		kmem_cache_free(nflb_conn_cachep, c);
@@ -452,18 +476,23 @@ struct nflb_conn *nflb_conn_new(struct nflb_conn_table *t, u8 proto,
 	if (!tmpl) {
 		spinlock_t *olock;	/* of the "out" bucket */
 
-		oh = nflb_conn_hash_out(t, c->baddr, c->bport, caddr, cport,
-					proto);
+		u32 oh = nflb_conn_hash_out(t, c->baddr, c->bport, caddr,
+					    cport, proto);
+
 		olock = &t->out_locks[oh & t->lock_mask];
 		spin_lock(olock);
-		hlist_add_head_rcu(&c->out_node, &t->out_hash[oh]);
+		hlist_add_head_rcu(&c->out_node, &ht->out[oh & ht->mask]);
 		spin_unlock(olock);
 	}
-	hlist_add_head_rcu(&c->in_node, &t->in_hash[h]);
-	/* An idle table has no collector running; start it.  Under the
-	 * lock, so that nflb_conn_net_exit() sees it queued.
+	hlist_add_head_rcu(&c->in_node, &ht->in[h & ht->mask]);
+	/* An idle table has no collector running; start it (now, if the
+	 * buckets are to grow).  Under the lock, so that
+	 * nflb_conn_net_exit() sees it queued.
 	 */
-	if (!delayed_work_pending(&t->gc))
+	if (unlikely(nflb_conn_crowded(ht, n)) &&
+	    !test_and_set_bit(NFLB_CT_GROW, &t->flags))
+		mod_delayed_work(system_power_efficient_wq, &t->gc, 0);
+	else if (!delayed_work_pending(&t->gc))
 		queue_delayed_work(system_power_efficient_wq, &t->gc,
 				   NFLB_GC_INTERVAL);
 	spin_unlock_bh(lock);
@@ -548,28 +577,194 @@ static void nflb_wheel_run(struct nflb_conn_table *t,
 	} while (more);
 }
 
-/* A backend went away: every bucket, for its entries. */
-static void nflb_conn_sweep(struct nflb_conn_table *t)
+/*
+ * Unlinks the entries @reap says to, or all: every bucket.  From the
+ * collector or with resize_lock held: the arrays do not change meanwhile.
+ */
+static void nflb_conn_sweep(struct nflb_conn_table *t,
+			    bool (*reap)(const struct nflb_conn *c))
 {
+	struct nflb_conn_hash *ht = rcu_dereference_protected(t->hash, 1);
 	struct hlist_node *tmp;
 	struct nflb_conn *c;
 	unsigned int h;
 
-	for (h = 0; h <= t->mask; h++) {
-		spinlock_t *lock;	/* of bucket h */
+	for (h = 0; h <= ht->mask; h++) {
+		/* Bucket h's lock: the lock of its entries' hash values. */
+		spinlock_t *lock = nflb_conn_in_lock(t, h);
 
-		if (hlist_empty(&t->in_hash[h]))
-			continue;
-		lock = nflb_conn_in_lock(t, h);
-		spin_lock_bh(lock);
-		hlist_for_each_entry_safe(c, tmp, &t->in_hash[h], in_node)
-			if (nflb_conn_reapable(c))
-				__nflb_conn_unlink(t, c, NULL);
-		spin_unlock_bh(lock);
+		if (!hlist_empty(&ht->in[h])) {
+			spin_lock_bh(lock);
+			hlist_for_each_entry_safe(c, tmp, &ht->in[h], in_node)
+				if (!reap || reap(c))
+					__nflb_conn_unlink(t, c, NULL);
+			spin_unlock_bh(lock);
+		}
 		if (!(h & 1023))
 			cond_resched();
 	}
 }
+
+/*
+ * Growing.  The arrays start at 2^conn_hash_bits buckets, 1 MiB for a
+ * namespace at the default, and grow with the entries: when they hold more
+ * than two a bucket, the collector moves them to arrays of as many buckets
+ * as the next power of two above their number, up to
+ * 2^NFLB_CONN_HASH_MAX_BITS.  Chains stay short (a million entries in the
+ * first arrays would be chains of 16, each link a cache miss) without
+ * making every namespace pay for the largest table up front.
+ *
+ * The move goes chain by chain under the chains' own locks, while packets
+ * keep being looked up and entries added and removed: the new arrays are
+ * published first (old as t->old, then the new as t->hash), so that every
+ * entry added from then on goes to them; then the "in" chains of the old
+ * buckets move lock by lock, then the "out" chains.  A bucket's lock is the
+ * same in both sizes (its hash value's low bits pick it), so whoever holds
+ * it sees the bucket's entries in the old arrays or the new, never on the
+ * way.  A lock-free reader can be: an entry it walks through may be
+ * relinked into a new chain, leading it there.  Every relinking happens
+ * inside a write section of resize_seq, and a reader that found nothing
+ * looks again if one ran meanwhile; what it finds is always right.
+ *
+ * Nothing shrinks the arrays: a namespace that once had that many
+ * connections may well have them again, and the cost is the arrays alone.
+ */
+static struct nflb_conn_hash *nflb_conn_hash_alloc(unsigned int size,
+						   gfp_t gfp)
+{
+	struct nflb_conn_hash *ht = kzalloc(sizeof(*ht), gfp);
+
+	if (!ht)
+		return NULL;
+	ht->in = kvcalloc(size, sizeof(*ht->in), gfp);
+	ht->out = kvcalloc(size, sizeof(*ht->out), gfp);
+	if (!ht->in || !ht->out) {
+		kvfree(ht->in);
+		kvfree(ht->out);
+		kfree(ht);
+		return NULL;
+	}
+	ht->mask = size - 1;
+	return ht;
+}
+
+static void nflb_conn_hash_free(struct nflb_conn_hash *ht)
+{
+	kvfree(ht->in);
+	kvfree(ht->out);
+	kfree(ht);
+}
+
+static void nflb_conn_hash_free_rcu(struct rcu_head *head)
+{
+	nflb_conn_hash_free(container_of(head, struct nflb_conn_hash, rcu));
+}
+
+/* Moves the chains of the old buckets of lock @l, "in" or "out" ones. */
+static void nflb_conn_move_lock(struct nflb_conn_table *t,
+				struct nflb_conn_hash *from,
+				struct nflb_conn_hash *to, unsigned int l,
+				bool out)
+{
+	spinlock_t *lock = out ? &t->out_locks[l] : &t->in_locks[l];
+	struct hlist_node *n, *tmp;
+	unsigned int b;
+	u32 hv;
+
+	spin_lock_bh(lock);
+	for (b = l; b <= from->mask; b += t->lock_mask + 1) {
+		struct hlist_head *head = out ? &from->out[b] : &from->in[b];
+
+		if (hlist_empty(head))
+			continue;
+		write_seqcount_begin(&t->resize_seq);
+		hlist_for_each_safe(n, tmp, head) {
+			struct nflb_conn *c;
+
+			if (out) {
+				c = hlist_entry(n, struct nflb_conn, out_node);
+				hv = nflb_conn_hash_out(t, c->baddr, c->bport,
+							c->caddr, c->cport,
+							c->proto);
+			} else {
+				c = hlist_entry(n, struct nflb_conn, in_node);
+				hv = nflb_conn_in_hash_of(t, c);
+			}
+			hlist_del_rcu(n);
+			hlist_add_head_rcu(n, out ? &to->out[hv & to->mask] :
+						   &to->in[hv & to->mask]);
+		}
+		write_seqcount_end(&t->resize_seq);
+	}
+	spin_unlock_bh(lock);
+}
+
+/* From the collector: arrays for the entries there are now. */
+static void nflb_conn_grow(struct nflb_conn_table *t)
+{
+	struct nflb_conn_hash *ht, *new;
+	unsigned int n, size, l;
+
+	if (time_before(jiffies, t->grow_retry))
+		return;
+	mutex_lock(&t->resize_lock);
+again:
+	ht = rcu_dereference_protected(t->hash,
+				       lockdep_is_held(&t->resize_lock));
+	n = atomic_read(&t->count);
+	if (READ_ONCE(t->dying) || !nflb_conn_crowded(ht, n))
+		goto done;
+	size = min_t(unsigned int, roundup_pow_of_two(n),
+		     BIT(NFLB_CONN_HASH_MAX_BITS));
+	new = nflb_conn_hash_alloc(size, GFP_KERNEL | __GFP_NOWARN);
+	if (!new) {
+		/* Chains are long, not broken: try again later. */
+		t->grow_retry = jiffies + 10 * HZ;
+		mutex_unlock(&t->resize_lock);
+		return;
+	}
+	/* Readers see the new arrays with the old ones (nflb_conn_new()
+	 * reads them in the other order), or look again.
+	 */
+	local_bh_disable();
+	write_seqcount_begin(&t->resize_seq);
+	rcu_assign_pointer(t->old, ht);
+	rcu_assign_pointer(t->hash, new);
+	write_seqcount_end(&t->resize_seq);
+	local_bh_enable();
+	for (l = 0; l <= t->lock_mask; l++) {
+		nflb_conn_move_lock(t, ht, new, l, false);
+		cond_resched();
+	}
+	for (l = 0; l <= t->lock_mask; l++) {
+		nflb_conn_move_lock(t, ht, new, l, true);
+		cond_resched();
+	}
+	rcu_assign_pointer(t->old, NULL);
+	t->gen++;
+	call_rcu(&ht->rcu, nflb_conn_hash_free_rcu);
+	/* Entries added during the move asked nobody to grow again. */
+	goto again;
+done:
+	clear_bit(NFLB_CT_GROW, &t->flags);
+	mutex_unlock(&t->resize_lock);
+}
+
+/* The buckets of the namespace's table now, 0 before its first service. */
+unsigned int nflb_conn_buckets(struct nflb_net *nn)
+{
+	/* As nflb_conn_count(). */
+	struct nflb_conn_table *t = smp_load_acquire(&nn->conns);
+	unsigned int n;
+
+	if (!t)
+		return 0;
+	rcu_read_lock();
+	n = rcu_dereference(t->hash)->mask + 1;
+	rcu_read_unlock();
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(nflb_conn_buckets);
 
 static void nflb_conn_gc(struct work_struct *work)
 {
@@ -578,9 +773,11 @@ static void nflb_conn_gc(struct work_struct *work)
 	unsigned long now = jiffies;
 	unsigned int i;
 
+	if (test_bit(NFLB_CT_GROW, &t->flags))
+		nflb_conn_grow(t);
 	if (test_and_clear_bit(NFLB_CT_FULL_SWEEP, &t->flags) &&
 	    atomic_read(&t->count))
-		nflb_conn_sweep(t);
+		nflb_conn_sweep(t, nflb_conn_reapable);
 	if (atomic_read(&t->count))
 		for (i = 0; i <= t->lane_mask; i++)
 			nflb_wheel_run(t, &t->lanes[i], now);
@@ -610,8 +807,10 @@ void nflb_conn_flush_backend(struct nflb_net *nn, struct nflb_backend *be)
 
 static void nflb_conn_table_free(struct nflb_conn_table *t)
 {
-	kvfree(t->in_hash);
-	kvfree(t->out_hash);
+	struct nflb_conn_hash *ht = rcu_dereference_protected(t->hash, 1);
+
+	if (ht)
+		nflb_conn_hash_free(ht);
 	kvfree(t->in_locks);
 	kvfree(t->out_locks);
 	kvfree(t->lanes);
@@ -623,9 +822,10 @@ static void nflb_conn_table_free_rcu(struct rcu_head *head)
 	nflb_conn_table_free(container_of(head, struct nflb_conn_table, rcu));
 }
 
-int nflb_conn_net_init(struct nflb_net *nn)
+/* A table of 2^@bits buckets to begin with. */
+int nflb_conn_net_init(struct nflb_net *nn, unsigned int bits)
 {
-	unsigned int size = 1U << nflb_conn_hash_bits;
+	unsigned int size = 1U << bits;
 	unsigned int locks = min_t(unsigned int, size, NFLB_MAX_LOCKS);
 	unsigned int lanes = roundup_pow_of_two(min_t(unsigned int, nr_cpu_ids,
 						      NFLB_WHEEL_MAX_LANES));
@@ -635,12 +835,14 @@ int nflb_conn_net_init(struct nflb_net *nn)
 	t = kzalloc(sizeof(*t), GFP_KERNEL);
 	if (!t)
 		return -ENOMEM;
-	t->in_hash = kvcalloc(size, sizeof(*t->in_hash), GFP_KERNEL);
-	t->out_hash = kvcalloc(size, sizeof(*t->out_hash), GFP_KERNEL);
+	/* The locks stay as many when the buckets grow: never more locks
+	 * than buckets, so that a bucket's lock is the same in every size.
+	 */
+	RCU_INIT_POINTER(t->hash, nflb_conn_hash_alloc(size, GFP_KERNEL));
 	t->in_locks = kvcalloc(locks, sizeof(*t->in_locks), GFP_KERNEL);
 	t->out_locks = kvcalloc(locks, sizeof(*t->out_locks), GFP_KERNEL);
 	t->lanes = kvcalloc(lanes, sizeof(*t->lanes), GFP_KERNEL);
-	if (!t->in_hash || !t->out_hash || !t->in_locks || !t->out_locks ||
+	if (!rcu_access_pointer(t->hash) || !t->in_locks || !t->out_locks ||
 	    !t->lanes) {
 		nflb_conn_table_free(t);
 		return -ENOMEM;
@@ -658,7 +860,9 @@ int nflb_conn_net_init(struct nflb_net *nn)
 	}
 	t->lane_mask = lanes - 1;
 	t->nn = nn;
-	t->mask = size - 1;
+	seqcount_init(&t->resize_seq);
+	mutex_init(&t->resize_lock);
+	t->gen = 1;
 	t->lock_mask = locks - 1;
 	t->seed = get_random_u32();
 	atomic_set(&t->count, 0);
@@ -678,26 +882,18 @@ EXPORT_SYMBOL_IF_KUNIT(nflb_conn_net_init);
 void nflb_conn_net_exit(struct nflb_net *nn)
 {
 	struct nflb_conn_table *t = nn->conns;
-	struct hlist_node *tmp;
-	struct nflb_conn *c;
 	unsigned int h;
 
 	if (!t)
 		return;
 	/* A packet still in the hooks must not publish an entry behind the
 	 * sweep below; nflb_conn_new() checks this under the bucket lock.
+	 * A growth under way ends first; none starts after (dying).
 	 */
 	WRITE_ONCE(t->dying, true);
-	for (h = 0; h <= t->mask; h++) {
-		spinlock_t *lock = nflb_conn_in_lock(t, h);
-
-		spin_lock_bh(lock);
-		hlist_for_each_entry_safe(c, tmp, &t->in_hash[h], in_node)
-			__nflb_conn_unlink(t, c, NULL);
-		spin_unlock_bh(lock);
-		if (!(h & 1023))
-			cond_resched();
-	}
+	mutex_lock(&t->resize_lock);
+	nflb_conn_sweep(t, NULL);
+	mutex_unlock(&t->resize_lock);
 	/* Only now: an entry published before the sweep took its bucket
 	 * lock may have queued the collector.
 	 */

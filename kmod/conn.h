@@ -16,6 +16,11 @@
  * one lane of it for its whole life, at a slot its lane's lock guards.  A
  * lane lock nests inside an "in" lock; the collector, which holds a lane
  * lock while it walks a slot, takes an "in" lock inside it only by trylock.
+ *
+ * The buckets grow with the entries (conn.c, "Growing"): while they move
+ * to the larger arrays an entry is in the old arrays or the new ones, and
+ * a reader walking a chain may be led from one to the other; so a lookup
+ * that finds nothing while a move was under way looks again (resize_seq).
  */
 #ifndef _NFLB_CONN_H
 #define _NFLB_CONN_H
@@ -23,7 +28,9 @@
 #include <linux/atomic.h>
 #include <linux/jhash.h>
 #include <linux/jiffies.h>
+#include <linux/mutex.h>
 #include <linux/rculist.h>
+#include <linux/seqlock.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 
@@ -70,13 +77,28 @@ struct nflb_wheel_lane {
 	struct hlist_head slot[NFLB_WHEEL_SLOTS];
 };
 
+/* One size of the buckets: both chains of every entry are in one. */
+struct nflb_conn_hash {
+	struct hlist_head *in;
+	struct hlist_head *out;
+	unsigned int mask;		/* buckets - 1 */
+	struct rcu_head rcu;
+};
+
 struct nflb_conn_table {
 	struct nflb_net *nn;
-	struct hlist_head *in_hash;
-	struct hlist_head *out_hash;
-	spinlock_t *in_locks;		/* guard in_hash chains, by hash */
-	spinlock_t *out_locks;		/* guard out_hash chains, by hash */
-	unsigned int mask;		/* buckets - 1 */
+	/* Where entries are added; and while they move to it, where some
+	 * still are.  A chain's lock is the same in both: the hash value's
+	 * low bits pick it, and no array has fewer buckets than locks.
+	 */
+	struct nflb_conn_hash __rcu *hash;
+	struct nflb_conn_hash __rcu *old;
+	seqcount_t resize_seq;		/* odd while entries move */
+	struct mutex resize_lock;	/* held while old is set */
+	unsigned int gen;		/* arrays replaced; under resize_lock */
+	unsigned long grow_retry;	/* jiffies: after a failed allocation */
+	spinlock_t *in_locks;		/* guard "in" chains, by hash */
+	spinlock_t *out_locks;		/* guard "out" chains, by hash */
 	unsigned int lock_mask;		/* locks - 1 */
 	u32 seed;
 	atomic_t count;			/* entries, templates included */
@@ -90,6 +112,7 @@ struct nflb_conn_table {
 
 /* nflb_conn_table.flags */
 #define NFLB_CT_FULL_SWEEP	0	/* a backend went away: sweep it all */
+#define NFLB_CT_GROW		1	/* the buckets are too few: grow them */
 
 static inline u32 nflb_conn_hash_in(const struct nflb_conn_table *t,
 				    __be32 caddr, __be16 cport,
@@ -97,7 +120,7 @@ static inline u32 nflb_conn_hash_in(const struct nflb_conn_table *t,
 {
 	return jhash_3words((__force u32)caddr, (__force u32)vaddr,
 			    ((__force u32)cport << 16 | (__force u32)vport) ^
-			    proto, t->seed) & t->mask;
+			    proto, t->seed);
 }
 
 static inline u32 nflb_conn_hash_out(const struct nflb_conn_table *t,
@@ -106,7 +129,7 @@ static inline u32 nflb_conn_hash_out(const struct nflb_conn_table *t,
 {
 	return jhash_3words((__force u32)baddr, (__force u32)caddr,
 			    ((__force u32)bport << 16 | (__force u32)cport) ^
-			    proto, ~t->seed) & t->mask;
+			    proto, ~t->seed);
 }
 
 static inline bool nflb_conn_expired(const struct nflb_conn *c)
@@ -125,6 +148,92 @@ static inline bool nflb_conn_be_gone(const struct nflb_conn *c)
 	return READ_ONCE(c->be->dead) || READ_ONCE(c->be->svc->dead);
 }
 
+static inline bool nflb_conn_live(const struct nflb_conn *c)
+{
+	return !(atomic_read(&c->state) & NFLB_CONN_DEAD) &&
+	       !nflb_conn_expired(c);
+}
+
+static inline struct nflb_conn *
+nflb_conn_in_chain(const struct nflb_conn_hash *ht, u32 hv, u8 proto,
+		   __be32 caddr, __be16 cport, __be32 vaddr, __be16 vport,
+		   u8 tmpl)
+{
+	struct nflb_conn *c;
+
+	hlist_for_each_entry_rcu(c, &ht->in[hv & ht->mask], in_node) {
+		if (c->caddr == caddr && c->vaddr == vaddr &&
+		    c->cport == cport && c->vport == vport &&
+		    c->proto == proto &&
+		    (c->flags & NFLB_CONN_F_TEMPLATE) == tmpl &&
+		    nflb_conn_live(c))
+			return c;
+	}
+	return NULL;
+}
+
+static inline struct nflb_conn *
+nflb_conn_out_chain(const struct nflb_conn_hash *ht, u32 hv, u8 proto,
+		    __be32 baddr, __be16 bport, __be32 caddr, __be16 cport)
+{
+	struct nflb_conn *c;
+
+	hlist_for_each_entry_rcu(c, &ht->out[hv & ht->mask], out_node) {
+		if (c->baddr == baddr && c->caddr == caddr &&
+		    c->bport == bport && c->cport == cport &&
+		    c->proto == proto && nflb_conn_live(c))
+			return c;
+	}
+	return NULL;
+}
+
+static __always_inline struct nflb_conn *
+nflb_conn_chain(const struct nflb_conn_hash *ht, u32 hv, bool out, u8 proto,
+		__be32 saddr, __be16 sport, __be32 daddr, __be16 dport,
+		u8 tmpl)
+{
+	return out ? nflb_conn_out_chain(ht, hv, proto, saddr, sport, daddr,
+					 dport) :
+		     nflb_conn_in_chain(ht, hv, proto, saddr, sport, daddr,
+					dport, tmpl);
+}
+
+/*
+ * The live entry with this tuple: a request's (client, VIP) on the "in"
+ * chains, a connection or (@tmpl is NFLB_CONN_F_TEMPLATE, cport 0) a
+ * persistence template; or a reply's (backend, client) on the "out"
+ * chains (@out).  RCU read side.  The new arrays first, where entries are
+ * added, then any old ones; a miss is only believed if no entry moved
+ * meanwhile.  @out and @tmpl are constants in every caller.
+ */
+static __always_inline struct nflb_conn *
+__nflb_conn_find(struct nflb_conn_table *t, bool out, u8 proto,
+		 __be32 saddr, __be16 sport, __be32 daddr, __be16 dport,
+		 u8 tmpl)
+{
+	u32 hv = out ? nflb_conn_hash_out(t, saddr, sport, daddr, dport, proto) :
+		       nflb_conn_hash_in(t, saddr, sport, daddr, dport, proto);
+	struct nflb_conn_hash *ht;
+	struct nflb_conn *c;
+	unsigned int seq;
+
+	do {
+		seq = read_seqcount_begin(&t->resize_seq);
+		c = nflb_conn_chain(rcu_dereference(t->hash), hv, out, proto,
+				    saddr, sport, daddr, dport, tmpl);
+		if (c)
+			return c;
+		ht = rcu_dereference(t->old);
+		if (unlikely(ht)) {
+			c = nflb_conn_chain(ht, hv, out, proto, saddr, sport,
+					    daddr, dport, tmpl);
+			if (c)
+				return c;
+		}
+	} while (read_seqcount_retry(&t->resize_seq, seq));
+	return NULL;
+}
+
 /*
  * The live (not expired, not unlinked) connection whose request tuple this
  * is; RCU read side.  An entry can be unlinked right after it is returned:
@@ -134,18 +243,8 @@ static inline struct nflb_conn *
 nflb_conn_in_find(struct nflb_conn_table *t, u8 proto, __be32 saddr,
 		  __be16 sport, __be32 daddr, __be16 dport)
 {
-	u32 h = nflb_conn_hash_in(t, saddr, sport, daddr, dport, proto);
-	struct nflb_conn *c;
-
-	hlist_for_each_entry_rcu(c, &t->in_hash[h], in_node) {
-		if (c->caddr == saddr && c->vaddr == daddr &&
-		    c->cport == sport && c->vport == dport &&
-		    c->proto == proto && !(c->flags & NFLB_CONN_F_TEMPLATE) &&
-		    !(atomic_read(&c->state) & NFLB_CONN_DEAD) &&
-		    !nflb_conn_expired(c))
-			return c;
-	}
-	return NULL;
+	return __nflb_conn_find(t, false, proto, saddr, sport, daddr, dport,
+				0);
 }
 
 /* The live connection a reply with this tuple belongs to; RCU read side. */
@@ -153,24 +252,11 @@ static inline struct nflb_conn *
 nflb_conn_out_find(struct nflb_conn_table *t, u8 proto, __be32 saddr,
 		   __be16 sport, __be32 daddr, __be16 dport)
 {
-	u32 h = nflb_conn_hash_out(t, saddr, sport, daddr, dport, proto);
-	struct nflb_conn *c;
-
-	hlist_for_each_entry_rcu(c, &t->out_hash[h], out_node) {
-		if (c->baddr == saddr && c->caddr == daddr &&
-		    c->bport == sport && c->cport == dport &&
-		    c->proto == proto &&
-		    !(atomic_read(&c->state) & NFLB_CONN_DEAD) &&
-		    !nflb_conn_expired(c))
-			return c;
-	}
-	return NULL;
+	return __nflb_conn_find(t, true, proto, saddr, sport, daddr, dport,
+				0);
 }
 
 /* conn.c */
-struct nflb_conn *nflb_conn_tmpl_find(struct nflb_conn_table *t, u8 proto,
-				      __be32 caddr, __be32 vaddr,
-				      __be16 vport);
 struct nflb_conn *nflb_conn_new(struct nflb_conn_table *t, u8 proto,
 				__be32 caddr, __be16 cport,
 				__be32 vaddr, __be16 vport,
@@ -186,6 +272,15 @@ unsigned int nflb_tcp_next_state(unsigned int old, bool reply, bool syn,
 unsigned int nflb_tcp_next_state_oneway(unsigned int old, bool syn, bool ack,
 					bool fin, bool rst);
 void nflb_conn_requeue(struct nflb_conn *c);
+
+/* A persistence template for (client, VIP); RCU read side. */
+static inline struct nflb_conn *
+nflb_conn_tmpl_find(struct nflb_conn_table *t, u8 proto, __be32 caddr,
+		    __be32 vaddr, __be16 vport)
+{
+	return __nflb_conn_find(t, false, proto, caddr, 0, vaddr, vport,
+				NFLB_CONN_F_TEMPLATE);
+}
 
 /* Pushes the expiry to now + timeout.  Skips the store while the entry
  * would move by less than a second, so that a busy flow does not dirty its

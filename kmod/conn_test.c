@@ -11,8 +11,9 @@
  * Suite "nflb_conn_table": a real table (nflb_conn_net_init()) holding
  * entries for a backend of the test's own: insert, lookup both ways,
  * duplicates, replacement, expiry, templates, the per-backend counts as
- * states change, and the cap.  The test keeps its own reference on the
- * backend, so it only ever checks the count the table's entries hold.
+ * states change, the cap, and the buckets growing under lookups.  The
+ * test keeps its own reference on the backend, so it only ever checks the
+ * count the table's entries hold.
  *
  * Suite "nflb_conn_wheel": the collector's expiry wheel, in real time
  * (timeouts of a few seconds): entries go on time, extended ones live on
@@ -279,7 +280,7 @@ static int nflb_ct_test_init(struct kunit *test)
 	t->nn.timeout[NFLB_TIMEOUT_A_TCP] = 900;
 	t->nn.timeout[NFLB_TIMEOUT_A_TCP_FIN] = 120;
 	t->nn.timeout[NFLB_TIMEOUT_A_UDP] = 300;
-	err = nflb_conn_net_init(&t->nn);
+	err = nflb_conn_net_init(&t->nn, 16);
 	if (err)
 		return err;
 	t->svc.family = AF_INET;
@@ -559,6 +560,90 @@ static void nflb_ct_touch_test(struct kunit *test)
 					       jiffies + 5 * HZ));
 }
 
+/* Runs the collector now, as its timer would, and waits for it. */
+static void ct_collect(struct kunit *test)
+{
+	struct nflb_ct_test *t = test->priv;
+
+	mod_delayed_work(system_power_efficient_wq, &t->nn.conns->gc, 0);
+	flush_delayed_work(&t->nn.conns->gc);
+}
+
+/*
+ * The buckets grow with the entries: a table of 2^8 buckets given 5,000
+ * entries and a template.  While the collector moves them, every one is
+ * looked up both ways again and again: a lookup must never miss one (a
+ * reader led from an old chain to a new one looks again).
+ */
+#define CT_GROW_N	5000
+
+static void nflb_ct_grow_test(struct kunit *test)
+{
+	struct nflb_ct_test *t = test->priv;
+	unsigned int i, buckets, misses = 0, rounds = 0, busy_rounds = 0;
+	struct nflb_conn **c, *tmpl;
+	bool created, busy;
+	int err;
+
+	c = kunit_kcalloc(test, CT_GROW_N, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	nflb_conn_net_exit(&t->nn);
+	err = nflb_conn_net_init(&t->nn, 8);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	KUNIT_EXPECT_EQ(test, nflb_conn_buckets(&t->nn), 256U);
+
+	tmpl = nflb_conn_new(t->nn.conns, IPPROTO_TCP, ct_client, 0, ct_vip,
+			     htons(80), &t->be, NFLB_CONN_F_TEMPLATE,
+			     NFLB_CONN_ESTABLISHED, 600 * HZ, NULL, &created);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(tmpl));
+	for (i = 0; i < CT_GROW_N; i++)
+		c[i] = ct_new(test, 10000 + i, NFLB_CONN_ESTABLISHED,
+			      600 * HZ, NULL, true);
+	do {
+		busy = test_bit(NFLB_CT_GROW, &t->nn.conns->flags);
+		for (i = 0; i < CT_GROW_N; i++) {
+			misses += ct_find_in(test, 10000 + i) != c[i];
+			misses += ct_find_out(test, 10000 + i) != c[i];
+		}
+		rcu_read_lock();
+		misses += nflb_conn_tmpl_find(t->nn.conns, IPPROTO_TCP,
+					      ct_client, ct_vip,
+					      htons(80)) != tmpl;
+		rcu_read_unlock();
+		busy_rounds += busy;
+		cond_resched();
+	} while (busy && ++rounds < 1000);
+	ct_collect(test);
+	kunit_info(test, "%u rounds of lookups while the buckets grew",
+		   busy_rounds);
+	KUNIT_EXPECT_EQ(test, misses, 0U);
+
+	/* Grown to at least half as many buckets as entries, at most as
+	 * many as the next power of two above them; nothing lost.
+	 */
+	buckets = nflb_conn_buckets(&t->nn);
+	KUNIT_EXPECT_GE(test, buckets * 2, CT_GROW_N + 1U);
+	KUNIT_EXPECT_LE(test, buckets, 8192U);
+	KUNIT_EXPECT_EQ(test, nflb_conn_count(&t->nn), CT_GROW_N + 1U);
+	misses = 0;
+	for (i = 0; i < CT_GROW_N; i++) {
+		misses += ct_find_in(test, 10000 + i) != c[i];
+		misses += ct_find_out(test, 10000 + i) != c[i];
+	}
+	KUNIT_EXPECT_EQ(test, misses, 0U);
+
+	/* The same tuple is still the same entry, and entries still go. */
+	KUNIT_EXPECT_PTR_EQ(test, ct_new(test, 10000, NFLB_CONN_ESTABLISHED,
+					 600 * HZ, NULL, false), c[0]);
+	for (i = 0; i < CT_GROW_N; i += 2)
+		nflb_conn_kill(t->nn.conns, c[i]);
+	KUNIT_EXPECT_EQ(test, nflb_conn_count(&t->nn), CT_GROW_N / 2 + 1U);
+	KUNIT_EXPECT_NULL(test, ct_find_in(test, 10000));
+	KUNIT_EXPECT_PTR_EQ(test, ct_find_out(test, 10001), c[1]);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->be.active_conns),
+			CT_GROW_N / 2);
+}
+
 static struct kunit_case nflb_conn_table_test_cases[] = {
 	KUNIT_CASE(nflb_ct_insert_lookup_test),
 	KUNIT_CASE(nflb_ct_states_test),
@@ -567,6 +652,7 @@ static struct kunit_case nflb_conn_table_test_cases[] = {
 	KUNIT_CASE(nflb_ct_template_test),
 	KUNIT_CASE(nflb_ct_cap_test),
 	KUNIT_CASE(nflb_ct_touch_test),
+	KUNIT_CASE(nflb_ct_grow_test),
 	{}
 };
 
@@ -578,15 +664,6 @@ static struct kunit_suite nflb_conn_table_test_suite = {
 };
 
 /* --- The expiry wheel --------------------------------------------------- */
-
-/* Runs the collector now, as its timer would, and waits for it. */
-static void ct_collect(struct kunit *test)
-{
-	struct nflb_ct_test *t = test->priv;
-
-	mod_delayed_work(system_power_efficient_wq, &t->nn.conns->gc, 0);
-	flush_delayed_work(&t->nn.conns->gc);
-}
 
 /* Polls until the table holds @want entries; false after @timeout. */
 static bool ct_wait_count(struct kunit *test, unsigned int want,

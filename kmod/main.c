@@ -27,7 +27,7 @@ MODULE_PARM_DESC(conn_max, "Connection entries allowed per network namespace");
 
 unsigned int nflb_conn_hash_bits __read_mostly = 16;
 module_param_named(conn_hash_bits, nflb_conn_hash_bits, uint, 0444);
-MODULE_PARM_DESC(conn_hash_bits, "log2 of the connection hash table size (8..24)");
+MODULE_PARM_DESC(conn_hash_bits, "log2 of the connection hash table's first size (8..24); it grows with the entries");
 
 static unsigned int nflb_net_id __read_mostly;
 
@@ -83,7 +83,7 @@ int nflb_net_activate(struct nflb_net *nn)
 		WRITE_ONCE(nn->svc_hash, hash);
 	}
 	if (!nn->conns) {
-		err = nflb_conn_net_init(nn);
+		err = nflb_conn_net_init(nn, nflb_conn_hash_bits);
 		if (err)
 			return err;
 	}
@@ -137,7 +137,8 @@ static int __init nflb_init(void)
 {
 	int err;
 
-	if (nflb_conn_hash_bits < 8 || nflb_conn_hash_bits > 24) {
+	if (nflb_conn_hash_bits < 8 ||
+	    nflb_conn_hash_bits > NFLB_CONN_HASH_MAX_BITS) {
 		pr_err("conn_hash_bits must be within 8..24\n");
 		return -EINVAL;
 	}

@@ -1080,6 +1080,7 @@ static int nflb_nl_get_info(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u32(msg, NFLB_INFO_A_CONN_MAX, READ_ONCE(nflb_conn_max)) ||
 	    nla_put_u32(msg, NFLB_INFO_A_CONNS, nflb_conn_count(nn)) ||
 	    nla_put_u8(msg, NFLB_INFO_A_HOOKED, READ_ONCE(nn->hooked)) ||
+	    nla_put_u32(msg, NFLB_INFO_A_CONN_BUCKETS, nflb_conn_buckets(nn)) ||
 	    nflb_nl_put_timeouts(msg, NFLB_INFO_A_TIMEOUTS, nn))
 		goto nospace;
 	drops = nla_nest_start(msg, NFLB_INFO_A_DROPS);

@@ -5,6 +5,12 @@
  * does not fit in one message resumes at the bucket it stopped in, skipping
  * the entries of that bucket it already sent.  The table changes under the
  * dump, so it is a snapshot of each bucket, not of the whole table.
+ *
+ * The buckets may grow between two parts of a dump.  An entry of bucket b
+ * then is in a bucket whose low bits are b, so going on at the same index
+ * of the larger arrays misses nothing that was there; it may send again
+ * what it sent, which NLM_F_DUMP_INTR says.  Each part holds resize_lock:
+ * it never sees entries halfway between two sizes.
  */
 #include <linux/build_bug.h>
 #include <net/genetlink.h>
@@ -17,6 +23,7 @@ struct nflb_conn_dump {
 	bool filter;
 	u32 bucket;
 	u32 skip;		/* entries of ->bucket already sent */
+	u32 gen;		/* of the arrays ->bucket is of */
 };
 
 static_assert(sizeof(struct nflb_conn_dump) <=
@@ -64,6 +71,7 @@ static int nflb_conn_fill(struct sk_buff *skb, struct netlink_callback *cb,
 			  NFLB_CMD_GET_CONN);
 	if (!hdr)
 		return -EMSGSIZE;
+	genl_dump_check_consistent(cb, hdr);
 	nest = nla_nest_start(skb, NFLB_A_CONN);
 	if (!nest)
 		goto cancel;
@@ -106,28 +114,41 @@ int nflb_nl_get_conn_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	struct nflb_conn_dump *d = nflb_conn_dump_ctx(cb);
 	/* None until the namespace's first service: nothing to dump. */
 	struct nflb_conn_table *t = smp_load_acquire(&nn->conns);
+	struct nflb_conn_hash *ht;
 	struct nflb_conn *c;
 
 	if (!t)
 		return 0;
-	for (; d->bucket <= t->mask; d->bucket++, d->skip = 0) {
+	mutex_lock(&t->resize_lock);
+	ht = rcu_dereference_protected(t->hash,
+				       lockdep_is_held(&t->resize_lock));
+	if (d->gen != t->gen) {
+		if (d->gen)
+			d->skip = 0;	/* the bucket is another one */
+		d->gen = t->gen;
+	}
+	/* Flags a dump whose arrays grew (nl_dump_check_consistent()). */
+	cb->seq = t->gen;
+	for (; d->bucket <= ht->mask; d->bucket++, d->skip = 0) {
 		unsigned int i = 0;
 
-		if (hlist_empty(&t->in_hash[d->bucket]))
+		if (hlist_empty(&ht->in[d->bucket]))
 			continue;
 		rcu_read_lock();
-		hlist_for_each_entry_rcu(c, &t->in_hash[d->bucket], in_node) {
+		hlist_for_each_entry_rcu(c, &ht->in[d->bucket], in_node) {
 			if (!nflb_conn_dump_match(d, c) || i++ < d->skip)
 				continue;
 			if (nflb_conn_fill(skb, cb, c)) {
 				rcu_read_unlock();
 				d->skip = i - 1;
-				return skb->len;
+				goto out;
 			}
 		}
 		rcu_read_unlock();
 		cond_resched();
 	}
+out:
+	mutex_unlock(&t->resize_lock);
 	return skb->len;
 }
 

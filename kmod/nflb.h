@@ -40,6 +40,9 @@ extern unsigned int nflb_max_backends;
 extern unsigned int nflb_conn_max;
 extern unsigned int nflb_conn_hash_bits;
 
+/* The most buckets the connection table grows to: 2^this (conn.c). */
+#define NFLB_CONN_HASH_MAX_BITS	24
+
 struct nflb_stats {
 	u64 conns;
 	u64 pkts_in;
@@ -232,9 +235,10 @@ extern const struct nflb_sched_ops nflb_sched_rr, nflb_sched_wrr,
 /* Module-wide: the slab cache of entries; exit after rcu_barrier(). */
 int nflb_conn_cache_init(void);
 void nflb_conn_cache_exit(void);
-int nflb_conn_net_init(struct nflb_net *nn);
+int nflb_conn_net_init(struct nflb_net *nn, unsigned int bits);
 void nflb_conn_net_exit(struct nflb_net *nn);
 unsigned int nflb_conn_count(struct nflb_net *nn);
+unsigned int nflb_conn_buckets(struct nflb_net *nn);
 /* Closes the entries of a deleted backend (or every backend of a deleted
  * service): called under the config lock after ->dead is set.
  */

@@ -215,7 +215,10 @@ def udpflows(args):
         for _ in range(tries):
             try:
                 sock.sendto(b"x", (args.addr, args.port))
-                d, _ = sock.recvfrom(65536)
+                d, src = sock.recvfrom(65536)
+                if src[0] != args.addr:
+                    # Not translated back: the director lost the entry.
+                    return "from " + src[0]
                 return d.partition(b" ")[0].decode()
             except OSError:
                 pass

@@ -478,6 +478,36 @@ t_cap() {
 	run rmmod nflb
 }
 
+# The connection table's buckets grow with its entries: the module loaded
+# with conn_hash_bits=8 (256 buckets) gets 900 UDP flows; past 512 entries
+# the collector moves them to 1024 buckets while datagrams keep coming.
+# Every flow keeps its entry: each is answered twice, from the VIP (the
+# reply found its entry, or it would come from the backend) and by the
+# same backend; the dump lists each flow once; none was added or lost.
+t_grow() {
+	local r n
+
+	rmmod nflb 2>/dev/null
+	run modprobe nflb conn_hash_bits=8 || return 1
+	config rr || return 1
+	n=$(nlb lbctl -j info | json "j['conn_buckets']")
+	log "buckets before: $n"
+	[ "$n" = 256 ] || return 1
+	r=$(run ncl "$tool" udpflows $VIP 53 "$(seq -s, 20001 20900)" \
+		--timeout 2) || return 1
+	log "answers: $(echo "$r" | json "sorted((k, j['before'].count(k)) for k in set(j['before'] + j['after']))")"
+	echo "$r" | json "j['after'] == j['before'] and all(x.startswith('b') for x in j['before'])" |
+		grep -qx True || return 1
+	n=$(nlb lbctl -j info | json "j['conn_buckets']")
+	log "buckets after: $n"
+	[ "$n" = 1024 ] || return 1
+	[ "$(nlb lbctl -j info | json "j['conns']")" = 900 ] || return 1
+	n=$(nlb lbctl -j conns | json "len(set(c['client_port'] for c in j if c['proto'] == 'udp'))")
+	log "distinct flows in the dump: $n"
+	[ "$n" = 900 ] || return 1
+	run rmmod nflb
+}
+
 # The slab object of an entry: at most 128 bytes (issue 6's target).
 t_entry_size() {
 	local sz
@@ -501,7 +531,8 @@ t_icmp() {
 
 tests=(t_cmp t_rr t_wrr t_sh t_lc t_wlc t_big_gro_on t_big_gro_off t_udp
 	t_source t_drain_tcp t_drain_udp t_del_backend t_reuse t_timeout_udp
-	t_timeout_tcp t_counters t_persist t_icmp t_rmmod t_cap t_entry_size)
+	t_timeout_tcp t_counters t_persist t_icmp t_rmmod t_cap t_grow
+	t_entry_size)
 # "selftests/nat.sh t_reuse t_cap" runs only those (in both rounds).
 [ $# -gt 0 ] && tests=("$@")
 

@@ -144,6 +144,7 @@ static int info_cb(const struct nlmsghdr *nlh, void *data)
 			case NFLB_INFO_A_SERVICES:
 			case NFLB_INFO_A_CONN_MAX:
 			case NFLB_INFO_A_CONNS:
+			case NFLB_INFO_A_CONN_BUCKETS:
 				if (!mnl_attr_validate(a, MNL_TYPE_U32))
 					u[t] = mnl_attr_get_u32(a);
 				break;
@@ -171,8 +172,13 @@ static int info_cb(const struct nlmsghdr *nlh, void *data)
 		   "  max backends per service %llu\n",
 		   u[NFLB_INFO_A_MAX_BACKENDS]);
 	print_uint(PRINT_ANY, "conns", "conns %llu", u[NFLB_INFO_A_CONNS]);
-	print_uint(PRINT_ANY, "conn_max", " of %llu\n",
+	print_uint(PRINT_ANY, "conn_max", " of %llu",
 		   u[NFLB_INFO_A_CONN_MAX]);
+	/* 0: none yet (before the first service), or an older module. */
+	if (u[NFLB_INFO_A_CONN_BUCKETS])
+		print_uint(PRINT_ANY, "conn_buckets", "  hash buckets %llu",
+			   u[NFLB_INFO_A_CONN_BUCKETS]);
+	print_nl();
 	if (hooked >= 0) {
 		print_bool(PRINT_JSON, "hooked", NULL, hooked);
 		print_string(PRINT_FP, NULL, "hooks %s\n",

@@ -39,6 +39,10 @@
  *                                  service puts them there, and they stay
  *                                  until the namespace goes (a namespace
  *                                  that never had one pays nothing)
+ *     NFLB_INFO_A_CONN_BUCKETS     u32, buckets of the connection table's
+ *                                  hash now (0 before the first service):
+ *                                  2^conn_hash_bits at first, growing when
+ *                                  the entries outnumber them twice
  *
  * NFLB_CMD_SET_TIMEOUTS: NFLB_A_TIMEOUTS, nested; each of
  *   NFLB_TIMEOUT_A_TCP (established), NFLB_TIMEOUT_A_TCP_FIN (closing
@@ -315,6 +319,7 @@ enum nflb_info_attr {
 	NFLB_INFO_A_DROPS,	/* nested, u64 per reason, type = reason + 1 */
 	NFLB_INFO_A_PAD,
 	NFLB_INFO_A_HOOKED,	/* u8 */
+	NFLB_INFO_A_CONN_BUCKETS,/* u32 */
 	__NFLB_INFO_A_MAX
 };
 
