@@ -96,11 +96,15 @@ int fail(const char *fmt, ...)
 
 const struct cmd *cmd_find(const char *name)
 {
+	/* restore asks for the same few commands line after line. */
+	static const struct cmd *last;
 	unsigned int i;
 
+	if (last && !strcmp(name, last->name))
+		return last;
 	for (i = 0; i < NCMDS; i++)
 		if (!strcmp(name, cmds[i].name))
-			return &cmds[i];
+			return last = &cmds[i];
 	return NULL;
 }
 
