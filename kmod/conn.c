@@ -714,8 +714,8 @@ again:
 	n = atomic_read(&t->count);
 	if (READ_ONCE(t->dying) || !nflb_conn_crowded(ht, n))
 		goto done;
-	size = min_t(unsigned int, roundup_pow_of_two(n),
-		     BIT(NFLB_CONN_HASH_MAX_BITS));
+	size = roundup_pow_of_two(min_t(unsigned int, n,
+					BIT(NFLB_CONN_HASH_MAX_BITS)));
 	new = nflb_conn_hash_alloc(size, GFP_KERNEL | __GFP_NOWARN);
 	if (!new) {
 		/* Chains are long, not broken: try again later. */

@@ -143,6 +143,13 @@ static int nflb_nl_parse_addr(struct nlattr *fattr, struct nlattr *aattr,
 	__err;								\
 })
 
+/*
+ * @policy NULL: @nest comes from a request that genetlink validated whole
+ * before the handler ran (the family's and the ops' policies reach into
+ * the nests, NLA_POLICY_NESTED and NLA_POLICY_NESTED_ARRAY), so it is only
+ * split here: a restore of 10,000 services validated each of their
+ * backends three times over.
+ */
 static int nflb_nl_svc_key_tb(const struct nlattr *nest, struct nlattr **tb,
 			      const struct nla_policy *policy,
 			      struct nflb_svc_key *key,
@@ -199,8 +206,8 @@ static struct nflb_service *nflb_nl_find_svc(struct nflb_net *nn,
 	if (nflb_nl_require(info->attrs, NFLB_A_SERVICE, NULL,
 			    "the request names no service", info->extack))
 		return ERR_PTR(-EINVAL);
-	err = nflb_nl_svc_key_tb(info->attrs[NFLB_A_SERVICE], tb,
-				 nflb_svc_policy, &key, info->extack);
+	err = nflb_nl_svc_key_tb(info->attrs[NFLB_A_SERVICE], tb, NULL, &key,
+				 info->extack);
 	if (err)
 		return ERR_PTR(err);
 	svc = nflb_svc_lookup(nn, key.family, key.proto, &key.addr, key.port);
@@ -312,7 +319,11 @@ static int nflb_nl_be_fits(struct net *net, u8 mode, __be16 svc_port,
 	return 0;
 }
 
-/* Parses @nest, an NFLB_A_BACKEND nest that names a backend of @svc. */
+/*
+ * Parses @nest, an NFLB_A_BACKEND nest that names a backend of @svc (or
+ * one of a new service's NFLB_SVC_A_BACKENDS), validated already with
+ * the request as nflb_nl_svc_key_tb() says.
+ */
 static int nflb_nl_be_key_nest(const struct nlattr *nest,
 			       struct nflb_service *svc, struct nlattr **tb,
 			       u16 *family, union nf_inet_addr *addr,
@@ -320,8 +331,7 @@ static int nflb_nl_be_key_nest(const struct nlattr *nest,
 {
 	int err;
 
-	err = nla_parse_nested(tb, NFLB_BE_A_MAX, nest, nflb_be_policy,
-			       extack);
+	err = nla_parse_nested(tb, NFLB_BE_A_MAX, nest, NULL, extack);
 	if (err)
 		return err;
 	if (nflb_nl_require(tb, NFLB_BE_A_FAMILY, nest,
@@ -479,8 +489,8 @@ static int nflb_nl_new_service(struct sk_buff *skb, struct genl_info *info)
 	if (nflb_nl_require(info->attrs, NFLB_A_SERVICE, NULL,
 			    "the request names no service", info->extack))
 		return -EINVAL;
-	err = nflb_nl_svc_key_tb(info->attrs[NFLB_A_SERVICE], tb,
-				 nflb_svc_new_policy, &key, info->extack);
+	err = nflb_nl_svc_key_tb(info->attrs[NFLB_A_SERVICE], tb, NULL, &key,
+				 info->extack);
 	if (err)
 		return err;
 	err = nflb_nl_svc_cfg(tb, key.family, &cfg, info->extack);
