@@ -174,6 +174,8 @@ static void __exit nflb_exit(void)
 	nflb_genl_exit();
 	unregister_pernet_subsys(&nflb_net_ops);
 	nflb_rcu_drain();
+	/* Every service and backend went in the RCU callbacks drained. */
+	WARN_ON(nflb_stats_chunks_held());
 }
 
 module_init(nflb_init);

@@ -56,6 +56,10 @@ struct nflb_stats_pcpu {
 	struct u64_stats_sync syncp;
 };
 
+/* Counter blocks a chunk of them holds (stats.c): 5 KiB a CPU. */
+#define NFLB_STATS_CHUNK	128
+
+struct nflb_stats_chunk;
 struct nflb_service;
 
 struct nflb_backend {
@@ -71,6 +75,7 @@ struct nflb_backend {
 	atomic_t inactive_conns;	/* every other entry */
 	refcount_t refcnt;
 	struct nflb_stats_pcpu __percpu *stats;
+	struct nflb_stats_chunk *stats_chunk;	/* NULL if shared_stats */
 	/* Per CPU: the route to the backend and our source address toward
 	 * it (xmit.c), allocated when the first packet goes.
 	 */
@@ -118,6 +123,7 @@ struct nflb_service {
 	 * backends' (NEW_SERVICE with its backends), handed out in order.
 	 */
 	struct nflb_stats_pcpu __percpu *stats;
+	struct nflb_stats_chunk *stats_chunk;
 	u16 stats_n, stats_used;
 	struct rcu_head rcu;
 };
@@ -189,6 +195,13 @@ void nflb_be_unlink(struct nflb_service *svc, struct nflb_backend *be);
 void nflb_svc_flush(struct nflb_net *nn);
 void nflb_stats_read(struct nflb_stats_pcpu __percpu *pcpu,
 		     struct nflb_stats *sum);
+
+/* stats.c */
+struct nflb_stats_pcpu __percpu *nflb_stats_get(unsigned int n,
+						struct nflb_stats_chunk **chunk);
+void nflb_stats_put(struct nflb_stats_chunk *chunk,
+		    struct nflb_stats_pcpu __percpu *stats, unsigned int n);
+unsigned int nflb_stats_chunks_held(void);
 
 static inline void nflb_be_hold(struct nflb_backend *be)
 {

@@ -59,22 +59,6 @@ struct nflb_backend *nflb_be_lookup(struct nflb_service *svc, u16 family,
 	return NULL;
 }
 
-static struct nflb_stats_pcpu __percpu *nflb_stats_alloc(unsigned int n)
-{
-	struct nflb_stats_pcpu __percpu *stats;
-	unsigned int i;
-	int cpu;
-
-	stats = __alloc_percpu(n * sizeof(struct nflb_stats_pcpu),
-			       __alignof__(struct nflb_stats_pcpu));
-	if (!stats)
-		return NULL;
-	for_each_possible_cpu(cpu)
-		for (i = 0; i < n; i++)
-			u64_stats_init(&per_cpu_ptr(stats + i, cpu)->syncp);
-	return stats;
-}
-
 void nflb_stats_read(struct nflb_stats_pcpu __percpu *pcpu,
 		     struct nflb_stats *sum)
 {
@@ -109,10 +93,10 @@ u64 nflb_drops_read(struct nflb_net *nn, enum nflb_drop_reason why)
 }
 
 /*
- * Per-CPU allocations are what adding objects costs most: a service
- * created with its first @backends gets their counters in its own block
- * (up to NFLB_SHARED_STATS_MAX of them), which lives as long as the
- * service, and so as long as any of its backends.
+ * A service created with its first @backends gets their counters in its
+ * own run of blocks (up to NFLB_SHARED_STATS_MAX of them), which lives as
+ * long as the service, and so as long as any of its backends: one
+ * allocation, not one each.
  */
 #define NFLB_SHARED_STATS_MAX	64
 
@@ -120,12 +104,13 @@ struct nflb_service *nflb_svc_alloc(unsigned int backends)
 {
 	struct nflb_service *svc;
 
+	BUILD_BUG_ON(1 + NFLB_SHARED_STATS_MAX > NFLB_STATS_CHUNK);
 	if (backends > NFLB_SHARED_STATS_MAX)
 		backends = 0;
 	svc = kzalloc(sizeof(*svc), GFP_KERNEL);
 	if (!svc)
 		return NULL;
-	svc->stats = nflb_stats_alloc(1 + backends);
+	svc->stats = nflb_stats_get(1 + backends, &svc->stats_chunk);
 	if (!svc->stats) {
 		kfree(svc);
 		return NULL;
@@ -141,7 +126,7 @@ static void nflb_svc_free_rcu(struct rcu_head *head)
 {
 	struct nflb_service *svc = container_of(head, struct nflb_service, rcu);
 
-	free_percpu(svc->stats);
+	nflb_stats_put(svc->stats_chunk, svc->stats, svc->stats_n);
 	kfree(svc);
 }
 
@@ -176,7 +161,7 @@ struct nflb_backend *nflb_be_alloc(struct nflb_service *svc)
 		be->stats = svc->stats + svc->stats_used++;
 		be->shared_stats = true;
 	} else {
-		be->stats = nflb_stats_alloc(1);
+		be->stats = nflb_stats_get(1, &be->stats_chunk);
 		if (!be->stats) {
 			kfree(be);
 			return NULL;
@@ -196,7 +181,7 @@ static void nflb_be_free_rcu(struct rcu_head *head)
 	nflb_route_destroy(&be->route);
 	/* A shared block goes with the service, after this callback. */
 	if (!be->shared_stats)
-		free_percpu(be->stats);
+		nflb_stats_put(be->stats_chunk, be->stats, 1);
 	kfree(be);
 }
 
