@@ -863,6 +863,7 @@ int nflb_conn_net_init(struct nflb_net *nn, unsigned int bits)
 	seqcount_init(&t->resize_seq);
 	mutex_init(&t->resize_lock);
 	t->gen = 1;
+	t->grow_retry = jiffies;
 	t->lock_mask = locks - 1;
 	t->seed = get_random_u32();
 	atomic_set(&t->count, 0);
