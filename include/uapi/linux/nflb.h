@@ -41,8 +41,8 @@
  *                                  that never had one pays nothing)
  *     NFLB_INFO_A_CONN_BUCKETS     u32, buckets of the connection table's
  *                                  hash now (0 before the first service):
- *                                  2^conn_hash_bits at first, growing when
- *                                  the entries outnumber them twice
+ *                                  2^conn_hash_bits at first, growing once
+ *                                  the entries are more than twice as many
  *
  * NFLB_CMD_SET_TIMEOUTS: NFLB_A_TIMEOUTS, nested; each of
  *   NFLB_TIMEOUT_A_TCP (established), NFLB_TIMEOUT_A_TCP_FIN (closing
