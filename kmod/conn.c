@@ -306,6 +306,13 @@ static u32 nflb_conn_in_hash_of(const struct nflb_conn_table *t,
 				 c->proto);
 }
 
+static u32 nflb_conn_out_hash_of(const struct nflb_conn_table *t,
+				 const struct nflb_conn *c)
+{
+	return nflb_conn_hash_out(t, c->baddr, c->bport, c->caddr, c->cport,
+				  c->proto);
+}
+
 /*
  * Called with the entry's "in" bucket lock held, and @held, the lock of
  * the entry's lane, if the caller (the collector) holds it already.
@@ -320,8 +327,7 @@ static void __nflb_conn_unlink(struct nflb_conn_table *t, struct nflb_conn *c,
 	if (old & NFLB_CONN_DEAD)
 		return;
 	if (!(c->flags & NFLB_CONN_F_TEMPLATE)) {
-		u32 h = nflb_conn_hash_out(t, c->baddr, c->bport, c->caddr,
-					   c->cport, c->proto);
+		u32 h = nflb_conn_out_hash_of(t, c);
 		spinlock_t *lock = &t->out_locks[h & t->lock_mask];
 
 		spin_lock(lock);
@@ -474,10 +480,8 @@ struct nflb_conn *nflb_conn_new(struct nflb_conn_table *t, u8 proto,
 	 */
 	nflb_wheel_add(t, c);
 	if (!tmpl) {
+		u32 oh = nflb_conn_out_hash_of(t, c);
 		spinlock_t *olock;	/* of the "out" bucket */
-
-		u32 oh = nflb_conn_hash_out(t, c->baddr, c->bport, caddr,
-					    cport, proto);
 
 		olock = &t->out_locks[oh & t->lock_mask];
 		spin_lock(olock);
@@ -683,9 +687,7 @@ static void nflb_conn_move_lock(struct nflb_conn_table *t,
 
 			if (out) {
 				c = hlist_entry(n, struct nflb_conn, out_node);
-				hv = nflb_conn_hash_out(t, c->baddr, c->bport,
-							c->caddr, c->cport,
-							c->proto);
+				hv = nflb_conn_out_hash_of(t, c);
 			} else {
 				c = hlist_entry(n, struct nflb_conn, in_node);
 				hv = nflb_conn_in_hash_of(t, c);
