@@ -70,12 +70,12 @@ struct nflb_backend {
 	u16 family;
 	u32 weight;			/* READ_ONCE() on the packet path */
 	bool dead;			/* deleted; its connections close */
-	bool shared_stats;		/* ->stats is in its service's block */
 	atomic_t active_conns;		/* established TCP */
 	atomic_t inactive_conns;	/* every other entry */
 	refcount_t refcnt;
 	struct nflb_stats_pcpu __percpu *stats;
-	struct nflb_stats_chunk *stats_chunk;	/* NULL if shared_stats */
+	/* NULL: ->stats is in its service's run, which goes with it. */
+	struct nflb_stats_chunk *stats_chunk;
 	/* Per CPU: the route to the backend and our source address toward
 	 * it (xmit.c), allocated when the first packet goes.
 	 */

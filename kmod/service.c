@@ -159,7 +159,6 @@ struct nflb_backend *nflb_be_alloc(struct nflb_service *svc)
 		return NULL;
 	if (svc->stats_used < svc->stats_n) {
 		be->stats = svc->stats + svc->stats_used++;
-		be->shared_stats = true;
 	} else {
 		be->stats = nflb_stats_get(1, &be->stats_chunk);
 		if (!be->stats) {
@@ -180,7 +179,7 @@ static void nflb_be_free_rcu(struct rcu_head *head)
 	nflb_svc_put(be->svc);
 	nflb_route_destroy(&be->route);
 	/* A shared block goes with the service, after this callback. */
-	if (!be->shared_stats)
+	if (be->stats_chunk)
 		nflb_stats_put(be->stats_chunk, be->stats, 1);
 	kfree(be);
 }
