@@ -30,22 +30,13 @@ static const char *family_name(uint16_t family)
 	return family == AF_INET6 ? "inet6" : "inet";
 }
 
-static void print_backend(const struct lb_backend *be, int width)
+/* col: the backend's ADDR:PORT padded to the service's widest (text). */
+static void print_backend(const struct lb_backend *be, const char *col)
 {
-	char a[LB_ADDRSTRLEN], col[LB_ADDRSTRLEN + 8];
+	char a[LB_ADDRSTRLEN];
 
 	open_object(NULL);
-	if (!print_json()) {
-		size_t n = strlen(addr_port_str(be->addr.family, be->addr.addr,
-						be->addr.port, a, sizeof(a)));
-
-		/* "%-*s", without printf() for each of many lines. */
-		memcpy(col, a, n);
-		while (n < (size_t)width && n < sizeof(col) - 1)
-			col[n++] = ' ';
-		col[n] = 0;
-		print_string(PRINT_FP, NULL, "  -> %s", col);
-	}
+	print_string(PRINT_FP, NULL, "  -> %s", col);
 	print_string(PRINT_JSON, "family", NULL, family_name(be->addr.family));
 	print_string(PRINT_JSON, "addr", NULL,
 		     addr_str(be->addr.family, be->addr.addr, a, sizeof(a)));
@@ -59,11 +50,50 @@ static void print_backend(const struct lb_backend *be, int width)
 	close_object();
 }
 
+/*
+ * The backends' ADDR:PORT column of a service, each formatted once and
+ * padded to the widest ("%-*s" without printf() for each of many lines).
+ */
+struct be_col {
+	char s[LB_ADDRSTRLEN];
+};
+
+static struct be_col *be_cols(const struct lb_svc *s)
+{
+	static struct be_col *col;
+	static unsigned int cap;
+	unsigned int i, width = 0, n;
+
+	if (s->nbe > cap) {
+		free(col);
+		cap = s->nbe;
+		col = malloc(cap * sizeof(*col));
+		if (!col) {
+			perror("lbctl: malloc");
+			exit(EXIT_FAIL);
+		}
+	}
+	for (i = 0; i < s->nbe; i++) {
+		const struct lb_addr *a = &s->be[i].addr;
+
+		n = strlen(addr_port_str(a->family, a->addr, a->port, col[i].s,
+					 sizeof(col[i].s)));
+		if (n > width)
+			width = n;
+	}
+	for (i = 0; i < s->nbe; i++) {
+		n = strlen(col[i].s);
+		memset(col[i].s + n, ' ', width - n);
+		col[i].s[width] = 0;
+	}
+	return col;
+}
+
 static void print_service(const struct lb_svc *s)
 {
+	struct be_col *col = NULL;
 	char a[LB_ADDRSTRLEN];
 	unsigned int i;
-	int width = 0, w;
 
 	open_object(NULL);
 	print_string(PRINT_JSON, "family", NULL, family_name(s->id.vip.family));
@@ -102,16 +132,11 @@ static void print_service(const struct lb_svc *s)
 	print_stats(&s->stats);
 	print_nl();
 
-	for (i = 0; i < s->nbe && !print_json(); i++) {
-		w = strlen(addr_port_str(s->be[i].addr.family,
-					 s->be[i].addr.addr,
-					 s->be[i].addr.port, a, sizeof(a)));
-		if (w > width)
-			width = w;
-	}
+	if (!print_json())
+		col = be_cols(s);
 	open_array("backends");
 	for (i = 0; i < s->nbe; i++)
-		print_backend(&s->be[i], width);
+		print_backend(&s->be[i], col ? col[i].s : NULL);
 	close_array();
 	close_object();
 }

@@ -35,13 +35,28 @@ static void out_mem(const char *s, size_t n)
 			return;
 		}
 	}
-	memcpy(obuf + olen, s, n);
-	olen += n;
+	if (n > 16) {
+		memcpy(obuf + olen, s, n);
+		olen += n;
+		return;
+	}
+	/* Most pieces are a few bytes, for which calling memcpy() costs
+	 * more than the copy.
+	 */
+	while (n--)
+		obuf[olen++] = *s++;
 }
 
+/* Copies up to the NUL, without a strlen() pass first. */
 static void out_str(const char *s)
 {
-	out_mem(s, strlen(s));
+	for (;;) {
+		while (*s && olen < sizeof(obuf))
+			obuf[olen++] = *s++;
+		if (!*s)
+			return;
+		out_flush();
+	}
 }
 
 static void out_char(char c)
@@ -72,36 +87,42 @@ static void out_printf(const char *fmt, ...)
 }
 
 /*
- * A text format with one plain "%s" or "%llu" in it goes out in three
- * pieces: what comes before the conversion, the value, what comes after.
- * One pass finds both ends; a format with anything fancier (widths,
- * flags, a second conversion) returns false and goes to printf().
+ * Finds the one plain conversion conv in fmt, in one pass; a format with
+ * anything fancier (widths, flags, a second conversion) gets at = NULL and
+ * goes to printf().
  */
-struct fmt_split {
-	const char *at;		/* the conversion */
-	const char *tail;	/* just after it */
-	size_t tail_len;
-};
-
-static bool split_fmt(const char *fmt, const char *conv, size_t conv_len,
-		      struct fmt_split *f)
+static void split_fmt(const char *fmt, const char *conv, size_t conv_len,
+		      struct print_fmt *f)
 {
-	const char *p;
+	const char *p, *at = NULL;
 
+	f->fmt = fmt;
 	f->at = NULL;
 	for (p = fmt; *p; p++) {
 		if (*p != '%')
 			continue;
-		if (f->at || memcmp(p, conv, conv_len))
-			return false;
-		f->at = p;
+		if (at || strncmp(p, conv, conv_len))
+			return;
+		at = p;
 		p += conv_len - 1;
 	}
-	if (!f->at)
-		return false;
-	f->tail = f->at + conv_len;
+	if (!at)
+		return;
+	f->at = at;
+	f->tail = at + conv_len;
 	f->tail_len = p - f->tail;
-	return true;
+}
+
+/* The split of fmt: the call site's if it has one, else a fresh one. */
+static const struct print_fmt *fmt_of(const char *fmt, const char *conv,
+				      size_t conv_len, struct print_fmt *cache,
+				      struct print_fmt *tmp)
+{
+	struct print_fmt *f = cache ? cache : tmp;
+
+	if (!cache || cache->fmt != fmt)
+		split_fmt(fmt, conv, conv_len, f);
+	return f;
 }
 
 #define MAX_DEPTH	16
@@ -220,41 +241,45 @@ void close_array(void)
 	json_close(']');
 }
 
-void print_string(enum output_type t, const char *key, const char *fmt,
-		  const char *value)
+void print_string_at(enum output_type t, const char *key, const char *fmt,
+		     const char *value, struct print_fmt *cache)
 {
-	struct fmt_split f;
+	const struct print_fmt *f;
+	struct print_fmt tmp;
 
 	if (json && (t & PRINT_JSON)) {
 		json_key(key);
 		json_string(value);
 	} else if (!json && (t & PRINT_FP) && fmt) {
-		if (!split_fmt(fmt, "%s", 2, &f)) {
+		f = fmt_of(fmt, "%s", 2, cache, &tmp);
+		if (!f->at) {
 			out_printf(fmt, value);
 			return;
 		}
-		out_mem(fmt, f.at - fmt);
+		out_mem(fmt, f->at - fmt);
 		out_str(value);
-		out_mem(f.tail, f.tail_len);
+		out_mem(f->tail, f->tail_len);
 	}
 }
 
-void print_uint(enum output_type t, const char *key, const char *fmt,
-		unsigned long long value)
+void print_uint_at(enum output_type t, const char *key, const char *fmt,
+		   unsigned long long value, struct print_fmt *cache)
 {
-	struct fmt_split f;
+	const struct print_fmt *f;
+	struct print_fmt tmp;
 
 	if (json && (t & PRINT_JSON)) {
 		json_key(key);
 		out_u64(value);
 	} else if (!json && (t & PRINT_FP) && fmt) {
-		if (!split_fmt(fmt, "%llu", 4, &f)) {
+		f = fmt_of(fmt, "%llu", 4, cache, &tmp);
+		if (!f->at) {
 			out_printf(fmt, value);
 			return;
 		}
-		out_mem(fmt, f.at - fmt);
+		out_mem(fmt, f->at - fmt);
 		out_u64(value);
-		out_mem(f.tail, f.tail_len);
+		out_mem(f->tail, f->tail_len);
 	}
 }
 

@@ -8,6 +8,7 @@
 #define LBCTL_PRINT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum output_type {
 	PRINT_FP = 1,		/* text output only */
@@ -26,13 +27,37 @@ void close_object(void);
 void open_array(const char *key);
 void close_array(void);
 
+/*
+ * A text format with one plain "%s" or "%llu" in it is printed without
+ * printf(): what comes before the conversion, the value, what comes after.
+ * Where the format is a string literal, where the conversion sits is
+ * found once and kept at the call site (a large list prints the same
+ * formats 50,000 times each); a format built at run time is searched on
+ * every call.
+ */
+struct print_fmt {
+	const char *fmt;	/* the format this was found for */
+	const char *at;		/* its conversion; NULL: use printf() */
+	const char *tail;	/* just after the conversion */
+	size_t tail_len;
+};
+
+#define PRINT_FMT_CACHE(fmt) ({					\
+	static struct print_fmt __print_fmt;				\
+	__builtin_constant_p(fmt) ? &__print_fmt : NULL;		\
+})
+
 /* fmt takes exactly one argument of the value's type; it is used for
  * text and may be NULL for PRINT_JSON.
  */
-void print_string(enum output_type t, const char *key, const char *fmt,
-		  const char *value);
-void print_uint(enum output_type t, const char *key, const char *fmt,
-		unsigned long long value);
+#define print_string(t, key, fmt, value) \
+	print_string_at(t, key, fmt, value, PRINT_FMT_CACHE(fmt))
+#define print_uint(t, key, fmt, value) \
+	print_uint_at(t, key, fmt, value, PRINT_FMT_CACHE(fmt))
+void print_string_at(enum output_type t, const char *key, const char *fmt,
+		     const char *value, struct print_fmt *cache);
+void print_uint_at(enum output_type t, const char *key, const char *fmt,
+		   unsigned long long value, struct print_fmt *cache);
 void print_bool(enum output_type t, const char *key, const char *fmt,
 		bool value);
 /* Text only: a line break. */
