@@ -283,6 +283,12 @@ int nflb_nl_parse_svc_key(const struct nlattr *nest, struct nflb_svc_key *key,
 			  struct netlink_ext_ack *extack);
 int nflb_genl_init(void);
 void nflb_genl_exit(void);
+
+/* netlink_fill.c: a reply's attributes; 0 or -EMSGSIZE, nothing put. */
+int nflb_nl_put_svc_head(struct sk_buff *skb, struct nflb_service *svc);
+int nflb_nl_put_backend(struct sk_buff *skb, struct nflb_backend *be);
+
+/* netlink_conn.c */
 int nflb_nl_get_conn_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 int nflb_nl_get_conn_start(struct netlink_callback *cb);
 int nflb_nl_get_conn_done(struct netlink_callback *cb);
