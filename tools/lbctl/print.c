@@ -28,6 +28,8 @@ static void out_flush(void)
 
 static void out_mem(const char *s, size_t n)
 {
+	char *d;
+
 	if (olen + n > sizeof(obuf)) {
 		out_flush();
 		if (n > sizeof(obuf)) {
@@ -35,16 +37,24 @@ static void out_mem(const char *s, size_t n)
 			return;
 		}
 	}
-	if (n > 16) {
-		memcpy(obuf + olen, s, n);
-		olen += n;
-		return;
-	}
+	d = obuf + olen;
+	olen += n;
 	/* Most pieces are a few bytes, for which calling memcpy() costs
-	 * more than the copy.
+	 * more than the copy: two overlapping fixed-size copies (single
+	 * moves) cover 4 to 16 bytes.
 	 */
-	while (n--)
-		obuf[olen++] = *s++;
+	if (n > 16) {
+		memcpy(d, s, n);
+	} else if (n >= 8) {
+		memcpy(d, s, 8);
+		memcpy(d + n - 8, s + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(d, s, 4);
+		memcpy(d + n - 4, s + n - 4, 4);
+	} else {
+		while (n--)
+			*d++ = *s++;
+	}
 }
 
 /* Copies up to the NUL, without a strlen() pass first. */

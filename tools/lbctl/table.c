@@ -115,12 +115,18 @@ static void parse_service_attrs(const struct nlattr *nest, struct lb_svc *s,
 		case NFLB_SVC_A_PORT:
 			s->id.vip.port = nl_attr_uint(a);
 			break;
-		case NFLB_SVC_A_SCHED:
-			snprintf(s->sched, sizeof(s->sched), "%.*s",
-				 (int)strnlen(nl_attr_data(a),
-					      nl_attr_len(a)),
-				 (const char *)nl_attr_data(a));
+		case NFLB_SVC_A_SCHED: {
+			/* Up to its NUL or the attribute's end, truncated
+			 * to our buffer (no snprintf() for each service).
+			 */
+			size_t n = strnlen(nl_attr_data(a), nl_attr_len(a));
+
+			if (n >= sizeof(s->sched))
+				n = sizeof(s->sched) - 1;
+			memcpy(s->sched, nl_attr_data(a), n);
+			s->sched[n] = 0;
 			break;
+		}
 		case NFLB_SVC_A_MODE:
 			s->mode = nl_attr_uint(a);
 			break;
