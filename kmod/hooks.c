@@ -237,26 +237,31 @@ static int nflb_source_check(struct sk_buff *skb)
 	return err;
 }
 
+/* The service a packet is addressed to, if any; RCU read side. */
+static struct nflb_service *nflb_pkt_svc(struct nflb_net *nn,
+					 const struct nflb_pkt *p)
+{
+	union nf_inet_addr vip = { .ip = p->daddr };
+
+	return nflb_svc_lookup(nn, AF_INET, p->proto, &vip, p->dport);
+}
+
 /*
- * A packet that may start a connection and matches no live entry (or
- * matches @old, which it replaces).  Returns the verdict.
+ * A packet to @svc that may start a connection and matches no live entry
+ * (or matches @old, which it replaces).  Returns the verdict.
  */
 static unsigned int nflb_new(struct nflb_net *nn, struct sk_buff *skb,
-			     const struct nflb_pkt *p, struct nflb_conn *old)
+			     const struct nflb_pkt *p,
+			     struct nflb_service *svc, struct nflb_conn *old)
 {
 	struct nflb_conn_table *t = nn->conns;
 	struct nflb_conn *c, *tmpl = NULL;
 	struct nflb_backend *be = NULL;
-	union nf_inet_addr vip = { .ip = p->daddr };
-	struct nflb_service *svc;
 	unsigned long persist;
 	unsigned int state;
 	bool created;
 	int err;
 
-	svc = nflb_svc_lookup(nn, AF_INET, p->proto, &vip, p->dport);
-	if (!svc)
-		return NF_ACCEPT;
 	/* Before any answer (a reset below): never to a martian. */
 	err = nflb_source_check(skb);
 	if (unlikely(err))
@@ -336,8 +341,12 @@ static unsigned int nflb_request(struct nflb_net *nn, struct sk_buff *skb,
 		if (nflb_tcp_starts(p) &&
 		    (gone || st == NFLB_CONN_TIME_WAIT ||
 		     st == NFLB_CONN_CLOSE || st == NFLB_CONN_LAST_ACK ||
-		     (oneway && st == NFLB_CONN_FIN_WAIT)))
-			return nflb_new(nn, skb, p, c);
+		     (oneway && st == NFLB_CONN_FIN_WAIT))) {
+			struct nflb_service *svc = nflb_pkt_svc(nn, p);
+
+			/* (The service may be gone: the SYN goes on.) */
+			return svc ? nflb_new(nn, skb, p, svc, c) : NF_ACCEPT;
+		}
 		/* The backend is deleted: reset the client so that it does
 		 * not wait for a timeout, and drop.
 		 */
@@ -409,6 +418,7 @@ static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 	struct nflb_net *nn = nflb_pernet(state->net);
 	struct nflb_conn_table *t = nn->conns;
 	const struct iphdr *iph = ip_hdr(skb);
+	struct nflb_service *svc;
 	struct nflb_conn *c;
 	struct nflb_pkt p;
 
@@ -444,17 +454,21 @@ static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 	c = nflb_conn_in_find(t, p.proto, p.saddr, p.sport, p.daddr, p.dport);
 	if (c)
 		return nflb_request(nn, skb, &p, c);
-	/* A backend never sends a bare SYN on a connection (it answers
-	 * with SYN-ACK): a bare SYN is no reply, and a new connection costs
-	 * one lookup, not two.
+	/* A packet to a service is a request: a reply goes to a client,
+	 * never to a VIP and service port.  So a new connection costs one
+	 * lookup of the table, not two (a UDP datagram could otherwise be
+	 * either); a reply costs one of the services more, as in IPVS.
 	 */
-	if (p.proto != IPPROTO_TCP || !nflb_tcp_starts(&p)) {
-		c = nflb_conn_out_find(t, p.proto, p.saddr, p.sport, p.daddr,
-				       p.dport);
-		if (c)
-			return nflb_reply(nn, skb, &p, c);
-	}
-	return nflb_new(nn, skb, &p, NULL);
+	svc = nflb_pkt_svc(nn, &p);
+	if (svc)
+		return nflb_new(nn, skb, &p, svc, NULL);
+	/* A backend never sends a bare SYN on a connection (it answers
+	 * with SYN-ACK): a bare SYN is no reply.
+	 */
+	if (p.proto == IPPROTO_TCP && nflb_tcp_starts(&p))
+		return NF_ACCEPT;
+	c = nflb_conn_out_find(t, p.proto, p.saddr, p.sport, p.daddr, p.dport);
+	return c ? nflb_reply(nn, skb, &p, c) : NF_ACCEPT;
 }
 
 #if IS_ENABLED(CONFIG_NF_CONNTRACK)
