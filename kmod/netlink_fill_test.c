@@ -58,19 +58,10 @@ KUNIT_ARRAY_PARAM(nflb_fill, nflb_fill_cases, nflb_fill_case_desc);
 static int nflb_ref_put_stats(struct sk_buff *skb, int type,
 			      struct nflb_stats_pcpu __percpu *pcpu)
 {
-	struct nflb_stats s = {};
+	struct nflb_stats s;
 	struct nlattr *nest;
-	int cpu;
 
-	for_each_possible_cpu(cpu) {
-		const struct nflb_stats *c = &per_cpu_ptr(pcpu, cpu)->s;
-
-		s.conns += c->conns;
-		s.pkts_in += c->pkts_in;
-		s.pkts_out += c->pkts_out;
-		s.bytes_in += c->bytes_in;
-		s.bytes_out += c->bytes_out;
-	}
+	nflb_stats_read(pcpu, &s);
 	nest = nla_nest_start(skb, type);
 	if (!nest ||
 	    nla_put_u64_64bit(skb, NFLB_STATS_A_CONNS, s.conns,
@@ -136,6 +127,7 @@ struct nflb_fill_ctx {
 	struct nflb_sched_ops ops;
 	struct nflb_service svc;
 	struct nflb_backend be;
+	struct nflb_stats_chunk *svc_chunk, *be_chunk;
 };
 
 static void nflb_fill_counters(struct nflb_stats_pcpu __percpu *pcpu, u64 v)
@@ -145,7 +137,6 @@ static void nflb_fill_counters(struct nflb_stats_pcpu __percpu *pcpu, u64 v)
 	for_each_possible_cpu(cpu) {
 		struct nflb_stats_pcpu *s = per_cpu_ptr(pcpu, cpu);
 
-		u64_stats_init(&s->syncp);
 		s->s.conns = v + cpu;
 		s->s.pkts_in = v * 2 + cpu;
 		s->s.pkts_out = v * 3 + cpu;
@@ -186,11 +177,12 @@ static int nflb_fill_init(struct kunit *test)
 	atomic_set(&be->active_conns, 3);
 	atomic_set(&be->inactive_conns, 1 << 20);
 	memset(&be->addr, 0x0a, c->family == AF_INET6 ? 16 : 4);
-	svc->stats = alloc_percpu(struct nflb_stats_pcpu);
-	be->stats = alloc_percpu(struct nflb_stats_pcpu);
-	if (!svc->stats || !be->stats) {
-		free_percpu(svc->stats);
-		free_percpu(be->stats);
+	svc->stats = nflb_stats_get(1, &x->svc_chunk);
+	if (!svc->stats)
+		return -ENOMEM;
+	be->stats = nflb_stats_get(1, &x->be_chunk);
+	if (!be->stats) {
+		nflb_stats_put(x->svc_chunk, svc->stats, 1);
 		return -ENOMEM;
 	}
 	nflb_fill_counters(svc->stats, c->counter);
@@ -203,8 +195,8 @@ static void nflb_fill_exit(struct kunit *test)
 {
 	struct nflb_fill_ctx *x = test->priv;
 
-	free_percpu(x->svc.stats);
-	free_percpu(x->be.stats);
+	nflb_stats_put(x->svc_chunk, x->svc.stats, 1);
+	nflb_stats_put(x->be_chunk, x->be.stats, 1);
 }
 
 /*

@@ -3,6 +3,7 @@
  * Services and backends: lookup, creation, teardown and counters.  Writers
  * hold nflb_net.lock; the packet path finds services by hash under RCU.
  */
+#include <kunit/visibility.h>
 #include <linux/jhash.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
@@ -81,6 +82,7 @@ void nflb_stats_read(struct nflb_stats_pcpu __percpu *pcpu,
 		sum->bytes_out += snap.bytes_out;
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(nflb_stats_read);
 
 u64 nflb_drops_read(struct nflb_net *nn, enum nflb_drop_reason why)
 {
