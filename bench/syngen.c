@@ -72,25 +72,32 @@ static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
 	return sum;
 }
 
-static void fill(uint8_t *f, uint32_t net, uint32_t hostmask)
+/*
+ * The sums of what every frame has in common, taken once: per frame only
+ * the fields that vary are added (at a few hundred thousand frames a
+ * second, summing whole headers was a quarter of the generator's CPU).
+ */
+struct base {
+	uint32_t net, hostmask;
+	uint32_t ip_sum;	/* IP header, saddr, id and check zero */
+	uint32_t tcp_sum;	/* pseudo-header and TCP header, the same */
+};
+
+static void fill(uint8_t *f, const struct base *b)
 {
 	struct iphdr *ip = (void *)(f + sizeof(struct ether_header));
 	struct tcphdr *th = (void *)(ip + 1);
 	uint64_t r = rnd();
-	uint32_t sum;
+	uint32_t saddr = htonl(b->net | ((uint32_t)r & b->hostmask));
+	uint32_t ssum = (saddr & 0xffff) + (saddr >> 16);
 
-	ip->saddr = htonl(net | ((uint32_t)r & hostmask));
+	ip->saddr = saddr;
 	ip->id = (uint16_t)(r >> 32);
-	ip->check = 0;
-	ip->check = csum_fold(csum_add(0, ip, sizeof(*ip)));
+	ip->check = csum_fold(b->ip_sum + ssum + ip->id);
 	th->source = htons(1024 + (uint16_t)((r >> 48) % (65536 - 1024)));
 	th->seq = (uint32_t)(r >> 16);
-	th->check = 0;
-	/* Pseudo-header: addresses, protocol, TCP length. */
-	sum = csum_add(0, &ip->saddr, 8);
-	sum += htons(IPPROTO_TCP) + htons(sizeof(*th));
-	sum = csum_add(sum, th, sizeof(*th));
-	th->check = csum_fold(sum);
+	th->check = csum_fold(b->tcp_sum + ssum + th->source +
+			      (th->seq & 0xffff) + (th->seq >> 16));
 }
 
 int main(int argc, char **argv)
@@ -102,6 +109,7 @@ int main(int argc, char **argv)
 	unsigned int mac[6], bits, i;
 	char net_str[32], *slash;
 	struct in_addr net, dst;
+	struct base base = { 0 };
 	uint32_t hostmask;
 	unsigned long long sent = 0;
 	struct timespec ts;
@@ -177,13 +185,22 @@ int main(int argc, char **argv)
 		memset(&msgs[i], 0, sizeof(msgs[i]));
 		msgs[i].msg_hdr.msg_iov = &iov[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
+		if (i == 0) {
+			/* Sums of frame 0 before any varying field is set. */
+			base.ip_sum = csum_add(0, ip, sizeof(*ip));
+			base.tcp_sum = csum_add(0, &ip->daddr, 4) +
+				       htons(IPPROTO_TCP) + htons(sizeof(*th));
+			base.tcp_sum = csum_add(base.tcp_sum, th, sizeof(*th));
+		}
 	}
+	base.net = ntohl(net.s_addr) & ~hostmask;
+	base.hostmask = hostmask;
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	while (!stop) {
 		for (i = 0; i < BATCH; i++)
-			fill(frames[i], ntohl(net.s_addr) & ~hostmask, hostmask);
+			fill(frames[i], &base);
 		n = sendmmsg(fd, msgs, BATCH, 0);
 		if (n < 0) {
 			if (errno == EINTR)
