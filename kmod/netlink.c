@@ -465,7 +465,7 @@ static int nflb_nl_add_bes(struct net *net, struct nflb_service *svc,
 		return 0;
 undo:
 	nflb_nl_drop_new_bes(svc, 0);
-	nflb_sched_release(svc);
+	nflb_sched_release(svc, NULL);
 	return err;
 }
 
@@ -548,7 +548,7 @@ static int nflb_nl_new_service(struct sk_buff *skb, struct genl_info *info)
 	err = nflb_svc_link(nn, svc);
 	if (err) {
 		nflb_nl_drop_new_bes(svc, 0);
-		nflb_sched_release(svc);
+		nflb_sched_release(svc, NULL);
 		nflb_svc_put(svc);
 	}
 out:

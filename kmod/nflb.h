@@ -176,6 +176,16 @@ struct nflb_net {
 
 struct nflb_net *nflb_pernet(const struct net *net);
 
+/* reap.c: what is unlinked together is freed after one grace period. */
+struct nflb_reap_batch;
+struct nflb_reaper {
+	struct nflb_reap_batch *batch;	/* being filled; NULL: none yet */
+};
+
+void nflb_reap(struct nflb_reaper *r, struct rcu_head *head,
+	       rcu_callback_t func);
+void nflb_reaper_flush(struct nflb_reaper *r);
+
 /* service.c */
 u32 nflb_svc_hash(u16 family, u8 proto, const union nf_inet_addr *addr,
 		  __be16 port);
@@ -238,7 +248,8 @@ u64 nflb_drops_read(struct nflb_net *nn, enum nflb_drop_reason why);
 /* sched.c */
 const struct nflb_sched_ops *nflb_sched_find(const char *name);
 int nflb_sched_rebuild(struct nflb_service *svc);
-void nflb_sched_release(struct nflb_service *svc);
+/* Unpublishes the state; it goes after a grace period, in @r's batch. */
+void nflb_sched_release(struct nflb_service *svc, struct nflb_reaper *r);
 struct nflb_backend *nflb_sched_pick(struct nflb_service *svc,
 				     const struct nflb_flow *flow);
 extern const struct nflb_sched_ops nflb_sched_rr, nflb_sched_wrr,

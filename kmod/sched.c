@@ -69,13 +69,14 @@ static void nflb_sched_state_free_rcu(struct rcu_head *head)
  * nobody can reach any more), hence the unconditional "true".
  */
 static void nflb_sched_publish(struct nflb_service *svc,
-			       struct nflb_sched_state *st)
+			       struct nflb_sched_state *st,
+			       struct nflb_reaper *r)
 {
 	struct nflb_sched_state *old;
 
 	old = rcu_replace_pointer(svc->sched_state, st, true);
 	if (old)
-		call_rcu(&old->rcu, nflb_sched_state_free_rcu);
+		nflb_reap(r, &old->rcu, nflb_sched_state_free_rcu);
 }
 
 int nflb_sched_rebuild(struct nflb_service *svc)
@@ -109,14 +110,14 @@ int nflb_sched_rebuild(struct nflb_service *svc)
 		}
 	}
 	/* With no usable backend, publish NULL: pick() then finds nothing. */
-	nflb_sched_publish(svc, st);
+	nflb_sched_publish(svc, st, NULL);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(nflb_sched_rebuild);
 
-void nflb_sched_release(struct nflb_service *svc)
+void nflb_sched_release(struct nflb_service *svc, struct nflb_reaper *r)
 {
-	nflb_sched_publish(svc, NULL);
+	nflb_sched_publish(svc, NULL, r);
 }
 EXPORT_SYMBOL_IF_KUNIT(nflb_sched_release);
 

@@ -47,7 +47,7 @@ static void nflb_sched_test_exit(struct kunit *test)
 {
 	struct nflb_sched_test *t = test->priv;
 
-	nflb_sched_release(&t->svc);
+	nflb_sched_release(&t->svc, NULL);
 	/* The states are freed from RCU callbacks: let them run now. */
 	rcu_barrier();
 }
@@ -339,7 +339,7 @@ static void nflb_sched_none_test(struct kunit *test)
 		WRITE_ONCE(t->be[i].dead, false);
 	nflb_test_rebuild(test);
 	KUNIT_EXPECT_GE(test, nflb_test_pick(test, 1), 0);
-	nflb_sched_release(&t->svc);
+	nflb_sched_release(&t->svc, NULL);
 	KUNIT_EXPECT_EQ(test, nflb_test_pick(test, 1), -1);
 }
 

@@ -132,10 +132,15 @@ static void nflb_svc_free_rcu(struct rcu_head *head)
 	kfree(svc);
 }
 
-void nflb_svc_put(struct nflb_service *svc)
+static void nflb_svc_release(struct nflb_service *svc, struct nflb_reaper *r)
 {
 	if (refcount_dec_and_test(&svc->refcnt))
-		call_rcu(&svc->rcu, nflb_svc_free_rcu);
+		nflb_reap(r, &svc->rcu, nflb_svc_free_rcu);
+}
+
+void nflb_svc_put(struct nflb_service *svc)
+{
+	nflb_svc_release(svc, NULL);
 }
 
 int nflb_svc_link(struct nflb_net *nn, struct nflb_service *svc)
@@ -186,10 +191,15 @@ static void nflb_be_free_rcu(struct rcu_head *head)
 	kfree(be);
 }
 
-void nflb_be_put(struct nflb_backend *be)
+static void nflb_be_release(struct nflb_backend *be, struct nflb_reaper *r)
 {
 	if (refcount_dec_and_test(&be->refcnt))
-		call_rcu(&be->rcu, nflb_be_free_rcu);
+		nflb_reap(r, &be->rcu, nflb_be_free_rcu);
+}
+
+void nflb_be_put(struct nflb_backend *be)
+{
+	nflb_be_release(be, NULL);
 }
 
 /*
@@ -198,10 +208,11 @@ void nflb_be_put(struct nflb_backend *be)
  * reference is dropped.  If the rebuild cannot allocate, the old scheduler
  * state still points at the backend, so unpublish it rather than leave a
  * pointer that outlives the grace period: the service schedules nothing
- * until its next successful change.
+ * until its next successful change.  What goes after the grace period goes
+ * with @r's batch (NULL: on its own).
  */
 static void __nflb_be_unlink(struct nflb_service *svc, struct nflb_backend *be,
-			     bool rebuild)
+			     bool rebuild, struct nflb_reaper *r)
 {
 	struct nflb_net *nn = svc->nn;
 
@@ -210,40 +221,52 @@ static void __nflb_be_unlink(struct nflb_service *svc, struct nflb_backend *be,
 	svc->num_backends--;
 	if (rebuild && nflb_sched_rebuild(svc)) {
 		pr_warn("out of memory rebuilding a scheduler; service paused\n");
-		nflb_sched_release(svc);
+		nflb_sched_release(svc, r);
 	}
 	nflb_conn_flush_backend(nn, be);
 	nn->gen++;
-	nflb_be_put(be);
+	nflb_be_release(be, r);
 }
 
 void nflb_be_unlink(struct nflb_service *svc, struct nflb_backend *be)
 {
 	lockdep_assert_held(&svc->nn->lock);
-	__nflb_be_unlink(svc, be, true);
+	__nflb_be_unlink(svc, be, true, NULL);
 }
 
-void nflb_svc_unlink(struct nflb_net *nn, struct nflb_service *svc)
+/* A service, its scheduler state and its backends go in @r's batches. */
+static void __nflb_svc_unlink(struct nflb_net *nn, struct nflb_service *svc,
+			      struct nflb_reaper *r)
 {
 	struct nflb_backend *be, *tmp;
 
-	lockdep_assert_held(&nn->lock);
 	WRITE_ONCE(svc->dead, true);
 	hlist_del_rcu(&svc->hnode);
 	list_del(&svc->list);
 	nn->num_services--;
-	nflb_sched_release(svc);
+	nflb_sched_release(svc, r);
 	list_for_each_entry_safe(be, tmp, &svc->backends, list)
-		__nflb_be_unlink(svc, be, false);
+		__nflb_be_unlink(svc, be, false, r);
 	nn->gen++;
-	nflb_svc_put(svc);
+	nflb_svc_release(svc, r);
+}
+
+void nflb_svc_unlink(struct nflb_net *nn, struct nflb_service *svc)
+{
+	struct nflb_reaper r = { };
+
+	lockdep_assert_held(&nn->lock);
+	__nflb_svc_unlink(nn, svc, &r);
+	nflb_reaper_flush(&r);
 }
 
 void nflb_svc_flush(struct nflb_net *nn)
 {
 	struct nflb_service *svc, *tmp;
+	struct nflb_reaper r = { };
 
 	lockdep_assert_held(&nn->lock);
 	list_for_each_entry_safe(svc, tmp, &nn->services, list)
-		nflb_svc_unlink(nn, svc);
+		__nflb_svc_unlink(nn, svc, &r);
+	nflb_reaper_flush(&r);
 }
