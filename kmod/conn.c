@@ -793,13 +793,13 @@ static void nflb_conn_gc(struct work_struct *work)
  * The packet path refuses entries of a dead backend from now on (TCP with a
  * reset to the client, UDP by a drop); the collector unlinks them at once.
  */
-void nflb_conn_flush_backend(struct nflb_net *nn, struct nflb_backend *be)
+void nflb_conn_close_dead(struct nflb_net *nn)
 {
 	struct nflb_conn_table *t = nn->conns;
 
 	/* One sweep serves every backend deleted before it runs: with the
-	 * flag still set, the run queued for it (at once) has not started,
-	 * and a flush of 40,000 backends asks once, not 40,000 times.
+	 * flag still set, the run queued for it (at once) has not started.
+	 * (A flush asks once, after all of its backends.)
 	 */
 	if (test_and_set_bit(NFLB_CT_FULL_SWEEP, &t->flags) &&
 	    delayed_work_pending(&t->gc))

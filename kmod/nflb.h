@@ -263,10 +263,10 @@ int nflb_conn_net_init(struct nflb_net *nn, unsigned int bits);
 void nflb_conn_net_exit(struct nflb_net *nn);
 unsigned int nflb_conn_count(struct nflb_net *nn);
 unsigned int nflb_conn_buckets(struct nflb_net *nn);
-/* Closes the entries of a deleted backend (or every backend of a deleted
- * service): called under the config lock after ->dead is set.
+/* Closes the entries of deleted backends (one, or every backend of deleted
+ * services): called under the config lock after their ->dead is set.
  */
-void nflb_conn_flush_backend(struct nflb_net *nn, struct nflb_backend *be);
+void nflb_conn_close_dead(struct nflb_net *nn);
 
 /* main.c: what a namespace needs once it has a service (see there). */
 int nflb_net_activate(struct nflb_net *nn);

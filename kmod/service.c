@@ -210,20 +210,25 @@ void nflb_be_put(struct nflb_backend *be)
  * pointer that outlives the grace period: the service schedules nothing
  * until its next successful change.  What goes after the grace period goes
  * with @r's batch (NULL: on its own).
+ *
+ * A backend deleted @alone has the scheduler rebuilt and its entries swept
+ * at once; the backends of a deleted service leave both to the service's
+ * deletion, which asks for one sweep after all of them.
  */
 static void __nflb_be_unlink(struct nflb_service *svc, struct nflb_backend *be,
-			     bool rebuild, struct nflb_reaper *r)
+			     bool alone, struct nflb_reaper *r)
 {
 	struct nflb_net *nn = svc->nn;
 
 	WRITE_ONCE(be->dead, true);
 	list_del_rcu(&be->list);
 	svc->num_backends--;
-	if (rebuild && nflb_sched_rebuild(svc)) {
+	if (alone && nflb_sched_rebuild(svc)) {
 		pr_warn("out of memory rebuilding a scheduler; service paused\n");
 		nflb_sched_release(svc, r);
 	}
-	nflb_conn_flush_backend(nn, be);
+	if (alone)
+		nflb_conn_close_dead(nn);
 	nn->gen++;
 	nflb_be_release(be, r);
 }
@@ -234,10 +239,14 @@ void nflb_be_unlink(struct nflb_service *svc, struct nflb_backend *be)
 	__nflb_be_unlink(svc, be, true, NULL);
 }
 
-/* A service, its scheduler state and its backends go in @r's batches. */
-static void __nflb_svc_unlink(struct nflb_net *nn, struct nflb_service *svc,
+/*
+ * A service, its scheduler state and its backends go in @r's batches.
+ * Returns whether it had backends: then their entries are to be swept.
+ */
+static bool __nflb_svc_unlink(struct nflb_net *nn, struct nflb_service *svc,
 			      struct nflb_reaper *r)
 {
+	bool had_backends = !list_empty(&svc->backends);
 	struct nflb_backend *be, *tmp;
 
 	WRITE_ONCE(svc->dead, true);
@@ -249,6 +258,7 @@ static void __nflb_svc_unlink(struct nflb_net *nn, struct nflb_service *svc,
 		__nflb_be_unlink(svc, be, false, r);
 	nn->gen++;
 	nflb_svc_release(svc, r);
+	return had_backends;
 }
 
 void nflb_svc_unlink(struct nflb_net *nn, struct nflb_service *svc)
@@ -256,7 +266,8 @@ void nflb_svc_unlink(struct nflb_net *nn, struct nflb_service *svc)
 	struct nflb_reaper r = { };
 
 	lockdep_assert_held(&nn->lock);
-	__nflb_svc_unlink(nn, svc, &r);
+	if (__nflb_svc_unlink(nn, svc, &r))
+		nflb_conn_close_dead(nn);
 	nflb_reaper_flush(&r);
 }
 
@@ -264,9 +275,12 @@ void nflb_svc_flush(struct nflb_net *nn)
 {
 	struct nflb_service *svc, *tmp;
 	struct nflb_reaper r = { };
+	bool sweep = false;
 
 	lockdep_assert_held(&nn->lock);
 	list_for_each_entry_safe(svc, tmp, &nn->services, list)
-		__nflb_svc_unlink(nn, svc, &r);
+		sweep |= __nflb_svc_unlink(nn, svc, &r);
+	if (sweep)
+		nflb_conn_close_dead(nn);
 	nflb_reaper_flush(&r);
 }

@@ -357,6 +357,20 @@ t_del_backend() {
 	run slowwait 5 no_conns_of "c['backend'] == '10.0.2.11'"
 }
 
+# A deleted service's entries go at once (one sweep after all of its
+# backends), not at their timeout: a UDP flow's (300 s) within seconds.
+t_del_service() {
+	local n
+
+	config rr || return 1
+	run ncl "$tool" udp $VIP 53 3 --sport 42101 >/dev/null || return 1
+	n=$(conns_of "c['client_port'] == 42101")
+	log "entries of the flow: $n"
+	[ "$n" = 1 ] || return 1
+	run nlb lbctl del-service $USVC || return 1
+	run slowwait 5 no_conns_of "c['client_port'] == 42101"
+}
+
 t_reuse() {
 	local r dt
 
@@ -530,9 +544,9 @@ t_icmp() {
 }
 
 tests=(t_cmp t_rr t_wrr t_sh t_lc t_wlc t_big_gro_on t_big_gro_off t_udp
-	t_source t_drain_tcp t_drain_udp t_del_backend t_reuse t_timeout_udp
-	t_timeout_tcp t_counters t_persist t_icmp t_rmmod t_cap t_grow
-	t_entry_size)
+	t_source t_drain_tcp t_drain_udp t_del_backend t_del_service t_reuse
+	t_timeout_udp t_timeout_tcp t_counters t_persist t_icmp t_rmmod t_cap
+	t_grow t_entry_size)
 # "selftests/nat.sh t_reuse t_cap" runs only those (in both rounds).
 [ $# -gt 0 ] && tests=("$@")
 
