@@ -46,9 +46,8 @@ static void nflb_reap_batch_free_rcu(struct rcu_head *rcu)
  * Frees @head with @func after a grace period: with the rest of @r's batch,
  * or (no @r, or no memory) with call_rcu() at once.
  *
- * The batch is allocated without sleeping: a flush must not give up the
- * CPU between its deletions, where the collector, kicked by the first
- * backend deleted, would run a sweep of the table each time.
+ * The batch is small and allocated without sleeping or reclaim, under the
+ * config lock: if it cannot be had, objects go one by one.
  */
 void nflb_reap(struct nflb_reaper *r, struct rcu_head *head,
 	       rcu_callback_t func)

@@ -66,14 +66,12 @@ static void nflb_reap_batches_test(struct kunit *test)
 	nflb_reap(&r, &o[i++].rcu, reap_obj_free);
 	KUNIT_EXPECT_NULL(test, r.batch);
 	rcu_barrier();
-	KUNIT_EXPECT_EQ(test, reap_count(),
-			BATCH);
+	KUNIT_EXPECT_EQ(test, reap_count(), BATCH);
 
 	for (; i < n; i++)
 		nflb_reap(&r, &o[i].rcu, reap_obj_free);
 	rcu_barrier();
-	KUNIT_EXPECT_EQ(test, reap_count(),
-			BATCH);
+	KUNIT_EXPECT_EQ(test, reap_count(), BATCH);
 	nflb_reaper_flush(&r);
 	KUNIT_EXPECT_NULL(test, r.batch);
 	rcu_barrier();
@@ -82,8 +80,7 @@ static void nflb_reap_batches_test(struct kunit *test)
 	 * BATCH - 1 by the other).
 	 */
 	KUNIT_EXPECT_EQ(test, atomic_read(&reap_other), BATCH / 2);
-	KUNIT_EXPECT_EQ(test, reap_count(),
-			n);
+	KUNIT_EXPECT_EQ(test, reap_count(), n);
 	for (i = 0; i < n; i++)
 		KUNIT_EXPECT_EQ_MSG(test, o[i].freed, 1, "object %u", i);
 
