@@ -185,13 +185,17 @@ int main(int argc, char **argv)
 		memset(&msgs[i], 0, sizeof(msgs[i]));
 		msgs[i].msg_hdr.msg_iov = &iov[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
-		if (i == 0) {
-			/* Sums of frame 0 before any varying field is set. */
-			base.ip_sum = csum_add(0, ip, sizeof(*ip));
-			base.tcp_sum = csum_add(0, &ip->daddr, 4) +
-				       htons(IPPROTO_TCP) + htons(sizeof(*th));
-			base.tcp_sum = csum_add(base.tcp_sum, th, sizeof(*th));
-		}
+	}
+	{
+		/* The sums of a frame whose varying fields are still zero. */
+		const struct iphdr *ip =
+			(void *)(frames[0] + sizeof(struct ether_header));
+		const struct tcphdr *th = (void *)(ip + 1);
+
+		base.ip_sum = csum_add(0, ip, sizeof(*ip));
+		base.tcp_sum = csum_add(0, &ip->daddr, 4) +
+			       htons(IPPROTO_TCP) + htons(sizeof(*th));
+		base.tcp_sum = csum_add(base.tcp_sum, th, sizeof(*th));
 	}
 	base.net = ntohl(net.s_addr) & ~hostmask;
 	base.hostmask = hostmask;

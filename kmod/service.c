@@ -223,12 +223,13 @@ static void __nflb_be_unlink(struct nflb_service *svc, struct nflb_backend *be,
 	WRITE_ONCE(be->dead, true);
 	list_del_rcu(&be->list);
 	svc->num_backends--;
-	if (alone && nflb_sched_rebuild(svc)) {
-		pr_warn("out of memory rebuilding a scheduler; service paused\n");
-		nflb_sched_release(svc, r);
-	}
-	if (alone)
+	if (alone) {
+		if (nflb_sched_rebuild(svc)) {
+			pr_warn("out of memory rebuilding a scheduler; service paused\n");
+			nflb_sched_release(svc, r);
+		}
 		nflb_conn_close_dead(nn);
+	}
 	nn->gen++;
 	nflb_be_release(be, r);
 }
