@@ -166,7 +166,8 @@ static bool nflb_clamp_syn(struct nflb_net *nn, struct sk_buff *skb,
  */
 static __always_inline unsigned int
 nflb_forward(struct nflb_net *nn, struct sk_buff *skb,
-	     const struct nflb_pkt *p, struct nflb_conn *c, bool new_conn)
+	     const struct nflb_pkt *p, struct nflb_conn *c, bool new_conn,
+	     bool fast)
 {
 	unsigned int len = skb->len;
 
@@ -183,9 +184,9 @@ nflb_forward(struct nflb_net *nn, struct sk_buff *skb,
 			.proto = p->proto,
 		};
 
-		return nflb_xmit(nn, skb, c->be, &nat);
+		return nflb_xmit(nn, skb, c->be, &nat, fast);
 	}
-	return nflb_xmit(nn, skb, c->be, NULL);
+	return nflb_xmit(nn, skb, c->be, NULL, fast);
 }
 
 /*
@@ -318,12 +319,13 @@ static unsigned int nflb_new(struct nflb_net *nn, struct sk_buff *skb,
 		return nflb_drop(nn, skb, p, PTR_ERR(c) == -ENOSPC ?
 				 NFLB_DROP_CONN_LIMIT : NFLB_DROP_NO_MEM,
 				 false);
-	return nflb_forward(nn, skb, p, c, created);
+	return nflb_forward(nn, skb, p, c, created, false);
 }
 
-/* Client to backend, for a known connection. */
-static unsigned int nflb_request(struct nflb_net *nn, struct sk_buff *skb,
-				 const struct nflb_pkt *p, struct nflb_conn *c)
+/* Client to backend, for a known connection; @fast: from the ingress. */
+static __always_inline unsigned int
+nflb_request(struct nflb_net *nn, struct sk_buff *skb,
+	     const struct nflb_pkt *p, struct nflb_conn *c, bool fast)
 {
 	bool gone = nflb_conn_be_gone(c);
 	unsigned int st;
@@ -371,7 +373,7 @@ static unsigned int nflb_request(struct nflb_net *nn, struct sk_buff *skb,
 		st = NFLB_CONN_NONE;
 	}
 	nflb_conn_touch(c, nflb_conn_timeout(nn, st, p->proto));
-	return nflb_forward(nn, skb, p, c, false);
+	return nflb_forward(nn, skb, p, c, false, fast);
 }
 
 /* Backend to client: routed as it came, then the source becomes the VIP. */
@@ -453,7 +455,7 @@ static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 
 	c = nflb_conn_in_find(t, p.proto, p.saddr, p.sport, p.daddr, p.dport);
 	if (c)
-		return nflb_request(nn, skb, &p, c);
+		return nflb_request(nn, skb, &p, c, false);
 	/* A packet to a service is a request: a reply goes to a client,
 	 * never to a VIP and service port.  So a new connection costs one
 	 * lookup of the table, not two (a UDP datagram could otherwise be
@@ -487,7 +489,99 @@ static unsigned int nflb_hook_local_out(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	return nflb_icmp_local_out(nn, skb);
 }
+
+#define NFLB_HOOK_LOCAL_OUT	nflb_hook_local_out
+#else
+#define NFLB_HOOK_LOCAL_OUT	NULL
 #endif
+
+/*
+ * Whether nothing but @ours (NULL: nothing at all) is hooked at @hook in
+ * @net: then a packet that skips the hook misses nothing.  (A hook being
+ * removed leaves a placeholder meanwhile: it counts as one.)
+ */
+static bool nflb_hook_quiet(const struct net *net, unsigned int hook,
+			    nf_hookfn *ours)
+{
+	const struct nf_hook_entries *e;
+
+	e = rcu_dereference(net->nf.hooks_ipv4[hook]);
+	return !e || (e->num_hook_entries == 1 && e->hooks[0].hook == ours);
+}
+
+/*
+ * The fast path, at each device's ingress (ingress.c): a request of a
+ * connection we know is sent from here, before IP's receive path, as the
+ * flowtable sends its flows.  Taken only where that changes nothing but
+ * the work done: no hook but ours at PRE_ROUTING, none at FORWARD (nat,
+ * dr) or none but ours at LOCAL_OUT (tun); POST_ROUTING's hooks still run
+ * (nflb_xmit_out()).  A plain IPv4 packet addressed to this host (no
+ * options, no fragment, its header checksum right, no VLAN tag, no IPsec
+ * state) on a device that is no port of another (a bridge's, bond's or
+ * VRF's packets are taken at their master).  And a packet of a connection
+ * as it goes on: no SYN, which may start a new one, and a backend still
+ * there.  The rest is what PRE_ROUTING does (nflb_request(), nflb_xmit()),
+ * and a packet that fits its route goes from POST_ROUTING straight to the
+ * neighbour.  What does not qualify goes on and is balanced at
+ * PRE_ROUTING.
+ *
+ * What differs is only bookkeeping: such packets are not in the IP MIB
+ * counters (/proc/net/snmp), as the flowtable's are not.  The module
+ * parameter "fastpath" turns it off.
+ */
+unsigned int nflb_hook_ingress(void *priv, struct sk_buff *skb,
+			       const struct nf_hook_state *state)
+{
+	struct net_device *dev = skb->dev;
+	struct nflb_net *nn = priv;
+	const struct iphdr *iph;
+	struct nflb_conn *c;
+	struct nflb_pkt p;
+	bool quiet;
+
+	if (skb->protocol != htons(ETH_P_IP) ||
+	    skb->pkt_type != PACKET_HOST || !READ_ONCE(nflb_fastpath))
+		return NF_ACCEPT;
+	if (!atomic_read(&nn->conns->count))
+		return NF_ACCEPT;
+	if (skb_vlan_tag_present(skb) || rcu_access_pointer(dev->rx_handler) ||
+	    netif_is_l3_slave(dev) || skb_shared(skb) || skb_sec_path(skb))
+		return NF_ACCEPT;
+	if (!pskb_may_pull(skb, sizeof(*iph)))
+		return NF_ACCEPT;
+	iph = ip_hdr(skb);
+	/* Anything the receive path would refuse, trim or reassemble is
+	 * left to it (and a bad packet to be dropped there).
+	 */
+	if (iph->version != 4 || iph->ihl != 5 || ip_is_fragment(iph) ||
+	    (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP) ||
+	    ntohs(iph->tot_len) != skb->len ||
+	    unlikely(ip_fast_csum((const u8 *)iph, iph->ihl)))
+		return NF_ACCEPT;
+	if (!nflb_parse(skb, &p) || (p.proto == IPPROTO_TCP && p.syn))
+		return NF_ACCEPT;
+	c = nflb_conn_in_find(nn->conns, p.proto, p.saddr, p.sport, p.daddr,
+			      p.dport);
+	if (!c || nflb_conn_be_gone(c))
+		return NF_ACCEPT;
+
+	quiet = nflb_hook_quiet(state->net, NF_INET_PRE_ROUTING,
+				nflb_hook_pre);
+	if (READ_ONCE(c->be->svc->mode) == NFLB_FWD_TUN)
+		quiet = quiet && nflb_hook_quiet(state->net, NF_INET_LOCAL_OUT,
+						 NFLB_HOOK_LOCAL_OUT);
+	else
+		quiet = quiet && nflb_hook_quiet(state->net, NF_INET_FORWARD,
+						 NULL);
+	if (!quiet)
+		return NF_ACCEPT;
+
+	/* As ip_rcv_core() leaves a packet. */
+	skb->transport_header = skb->network_header + p.thoff;
+	memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+	IPCB(skb)->iif = skb->skb_iif;
+	return nflb_request(nn, skb, &p, c, true);
+}
 
 static const struct nf_hook_ops nflb_nf_ops[] = {
 	{

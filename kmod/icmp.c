@@ -263,7 +263,7 @@ unsigned int nflb_icmp(struct nflb_net *nn, struct sk_buff *skb)
 			return NF_ACCEPT;
 		if (READ_ONCE(c->be->svc->mode) == NFLB_FWD_NAT)
 			return nflb_icmp_nat(nn, skb, &q, c, false);
-		return nflb_xmit(nn, skb, c->be, NULL);
+		return nflb_xmit(nn, skb, c->be, NULL, false);
 	}
 
 	vip.ip = q.saddr;
@@ -271,5 +271,5 @@ unsigned int nflb_icmp(struct nflb_net *nn, struct sk_buff *skb)
 	if (!svc || READ_ONCE(svc->mode) == NFLB_FWD_NAT)
 		return NF_ACCEPT;
 	be = nflb_icmp_owner(nn, svc, &q);
-	return be ? nflb_xmit(nn, skb, be, NULL) : NF_ACCEPT;
+	return be ? nflb_xmit(nn, skb, be, NULL, false) : NF_ACCEPT;
 }

@@ -29,6 +29,10 @@ unsigned int nflb_conn_hash_bits __read_mostly = 16;
 module_param_named(conn_hash_bits, nflb_conn_hash_bits, uint, 0444);
 MODULE_PARM_DESC(conn_hash_bits, "log2 of the connection hash table's first size (8..24); it grows with the entries");
 
+bool nflb_fastpath __read_mostly = true;
+module_param_named(fastpath, nflb_fastpath, bool, 0644);
+MODULE_PARM_DESC(fastpath, "Send known connections' requests from the receiving device's ingress when no other netfilter hook would see them (default on)");
+
 static unsigned int nflb_net_id __read_mostly;
 
 struct nflb_net *nflb_pernet(const struct net *net)
@@ -43,6 +47,7 @@ static int __net_init nflb_net_init(struct net *net)
 	nn->net = net;
 	mutex_init(&nn->lock);
 	INIT_LIST_HEAD(&nn->services);
+	INIT_LIST_HEAD(&nn->ingress);
 	nn->timeout[NFLB_TIMEOUT_A_TCP] = 900;
 	nn->timeout[NFLB_TIMEOUT_A_TCP_FIN] = 120;
 	nn->timeout[NFLB_TIMEOUT_A_UDP] = 300;
@@ -91,6 +96,8 @@ int nflb_net_activate(struct nflb_net *nn)
 	if (err)
 		return err;
 	WRITE_ONCE(nn->hooked, true);
+	/* After the hooks it falls back on. */
+	nflb_ingress_start(nn);
 	return 0;
 }
 
@@ -103,8 +110,11 @@ static void __net_exit nflb_net_exit(struct net *net)
 {
 	struct nflb_net *nn = nflb_pernet(net);
 
-	if (nn->hooked)
+	/* Only an activated namespace has hooks (and takes RTNL for them). */
+	if (nn->hooked) {
+		nflb_ingress_stop(nn);
 		nflb_hooks_unregister(nn);
+	}
 	mutex_lock(&nn->lock);
 	nflb_svc_flush(nn);
 	mutex_unlock(&nn->lock);
@@ -150,9 +160,12 @@ static int __init nflb_init(void)
 	err = register_pernet_subsys(&nflb_net_ops);
 	if (err)
 		goto err_cache;
-	err = nflb_genl_init();
+	err = nflb_ingress_init();
 	if (err)
 		goto err_pernet;
+	err = nflb_genl_init();
+	if (err)
+		goto err_ingress;
 	err = nflb_lbmss_init();
 	if (err)
 		goto err_genl;
@@ -161,6 +174,8 @@ static int __init nflb_init(void)
 
 err_genl:
 	nflb_genl_exit();
+err_ingress:
+	nflb_ingress_exit();
 err_pernet:
 	unregister_pernet_subsys(&nflb_net_ops);
 err_cache:
@@ -172,6 +187,7 @@ static void __exit nflb_exit(void)
 {
 	nflb_lbmss_exit();
 	nflb_genl_exit();
+	nflb_ingress_exit();
 	unregister_pernet_subsys(&nflb_net_ops);
 	nflb_rcu_drain();
 	/* Every service and backend went in the RCU callbacks drained. */

@@ -39,6 +39,7 @@ extern unsigned int nflb_max_services;
 extern unsigned int nflb_max_backends;
 extern unsigned int nflb_conn_max;
 extern unsigned int nflb_conn_hash_bits;
+extern bool nflb_fastpath;
 
 /* The most buckets the connection table grows to: 2^this (conn.c). */
 #define NFLB_CONN_HASH_MAX_BITS	24
@@ -172,6 +173,9 @@ struct nflb_net {
 	u64 __percpu *drops;		/* [__NFLB_DROP_MAX] per CPU */
 	struct nflb_conn_table *conns;
 	bool hooked;			/* activated: hooks registered */
+	/* The fast path's hooks, one per device (ingress.c); under RTNL. */
+	struct list_head ingress;
+	bool ingress_on;		/* hooking each device as it comes */
 };
 
 struct nflb_net *nflb_pernet(const struct net *net);
@@ -274,6 +278,15 @@ int nflb_net_activate(struct nflb_net *nn);
 /* hooks.c: netfilter hooks, registered by nflb_net_activate(). */
 int nflb_hooks_register(struct nflb_net *nn);
 void nflb_hooks_unregister(struct nflb_net *nn);
+struct nf_hook_state;
+unsigned int nflb_hook_ingress(void *priv, struct sk_buff *skb,
+			       const struct nf_hook_state *state);
+
+/* ingress.c: the fast path's hook on each device of an active namespace. */
+void nflb_ingress_start(struct nflb_net *nn);
+void nflb_ingress_stop(struct nflb_net *nn);
+int nflb_ingress_init(void);
+void nflb_ingress_exit(void);
 
 /* netlink.c, netlink_conn.c */
 struct nlattr;

@@ -46,6 +46,7 @@
 #include <net/inet_ecn.h>
 #include <net/ip.h>
 #include <net/ip_tunnels.h>
+#include <net/neighbour.h>
 #include <net/route.h>
 #include <net/udp.h>
 
@@ -88,6 +89,13 @@ unsigned int nflb_xmit_route_mtu(struct net *net, struct nflb_backend *be)
 	return mtu;
 }
 
+/* Whether @skb goes over @mtu in one piece, or in GSO segments that each do. */
+static bool nflb_xmit_fits(const struct sk_buff *skb, unsigned int mtu)
+{
+	return skb->len <= mtu ||
+	       (skb_is_gso(skb) && skb_gso_validate_network_len(skb, mtu));
+}
+
 /*
  * Whether a DF packet of @skb's size cannot be sent in one piece over
  * @mtu, as the forwarding path decides it (ip_exceeds_mtu()): a datagram
@@ -99,11 +107,7 @@ VISIBLE_IF_KUNIT bool nflb_xmit_too_big(const struct sk_buff *skb,
 {
 	if (unlikely(IPCB(skb)->frag_max_size > mtu))
 		return true;
-	if (skb->ignore_df || skb->len <= mtu)
-		return false;
-	if (skb_is_gso(skb) && skb_gso_validate_network_len(skb, mtu))
-		return false;
-	return true;
+	return !skb->ignore_df && !nflb_xmit_fits(skb, mtu);
 }
 EXPORT_SYMBOL_IF_KUNIT(nflb_xmit_too_big);
 
@@ -212,8 +216,81 @@ static unsigned int nflb_xmit_local(struct nflb_net *nn, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
+/* Whether the output path would send a packet on @rt as it is: a plain
+ * route (no lightweight tunnel, no IPsec, no IPv6 gateway) and room for
+ * the link layer's header.
+ */
+static bool nflb_xmit_plain(const struct rtable *rt, const struct sk_buff *skb)
+{
+	const struct net_device *dev = rt->dst.dev;
+
+	return rt->dst.output == ip_output && !dst_xfrm(&rt->dst) &&
+	       !rt->dst.lwtstate && rt->rt_gw_family != AF_INET6 &&
+	       (skb_headroom(skb) >= LL_RESERVED_SPACE(dev) ||
+		!dev->header_ops);
+}
+
+/* What ip_finish_output2() does with a plain route, less its counters. */
+static int nflb_xmit_neigh(struct sk_buff *skb, struct rtable *rt)
+{
+	struct neighbour *neigh;
+
+	neigh = ip_neigh_gw4(rt->dst.dev, rt_nexthop(rt, ip_hdr(skb)->daddr));
+	if (IS_ERR(neigh)) {
+		kfree_skb(skb);
+		return PTR_ERR(neigh);
+	}
+	return neigh_output(neigh, skb, false);
+}
+
+/*
+ * After POST_ROUTING's hooks, which may have rerouted the packet or grown
+ * it: the neighbour if it still can, else the output path from where the
+ * hooks are behind it (IPSKB_REROUTED: not again).
+ */
+static int nflb_xmit_finish(struct net *net, struct sock *sk,
+			    struct sk_buff *skb)
+{
+	struct rtable *rt = skb_rtable(skb);
+
+	if (unlikely(!nflb_xmit_plain(rt, skb) ||
+		     !nflb_xmit_fits(skb, dst_mtu(&rt->dst)))) {
+		IPCB(skb)->flags |= IPSKB_REROUTED;
+		return dst_output(net, sk, skb);
+	}
+	return nflb_xmit_neigh(skb, rt);
+}
+
+/*
+ * The fast path's end (from the ingress, FORWARD or LOCAL_OUT known to be
+ * empty, the packet known to fit its route): what ip_output() does, less
+ * its counters: POST_ROUTING (where Debian's AppArmor, for one, has a hook
+ * in every namespace), then straight to the neighbour.  A route that is
+ * not plain takes the output path as it is.
+ */
+static void nflb_xmit_out(struct net *net, struct sk_buff *skb,
+			  struct rtable *rt)
+{
+	struct net_device *indev = skb->dev;
+
+	skb->dev = rt->dst.dev;
+	skb->protocol = htons(ETH_P_IP);
+	if (unlikely(!nflb_xmit_plain(rt, skb))) {
+		skb->dev = indev;
+		dst_output(net, NULL, skb);
+		return;
+	}
+	if (!rcu_access_pointer(net->nf.hooks_ipv4[NF_INET_POST_ROUTING])) {
+		nflb_xmit_neigh(skb, rt);
+		return;
+	}
+	NF_HOOK(NFPROTO_IPV4, NF_INET_POST_ROUTING, net, NULL, skb, indev,
+		skb->dev, nflb_xmit_finish);
+}
+
 unsigned int nflb_xmit(struct nflb_net *nn, struct sk_buff *skb,
-		       struct nflb_backend *be, const struct nflb_dnat *nat)
+		       struct nflb_backend *be, const struct nflb_dnat *nat,
+		       bool fast)
 {
 	struct nflb_service *svc = be->svc;
 	u8 mode = nat ? NFLB_FWD_NAT : READ_ONCE(svc->mode);
@@ -224,7 +301,7 @@ unsigned int nflb_xmit(struct nflb_net *nn, struct sk_buff *skb,
 	struct rtable *rt;
 	struct iphdr *iph;
 	__be32 saddr;
-	bool held;
+	bool held, big;
 
 	/* Without the rewrite a NAT packet cannot go (the mode changed
 	 * under an ICMP error on its way): the next one is a NAT one.
@@ -266,8 +343,11 @@ unsigned int nflb_xmit(struct nflb_net *nn, struct sk_buff *skb,
 	if (unlikely(mtu < overhead + IPV4_MIN_MTU))
 		return nflb_xmit_drop(nn, NFLB_DROP_XMIT);
 	mtu -= overhead;
-	if (unlikely((iph->frag_off & htons(IP_DF)) &&
-		     nflb_xmit_too_big(skb, mtu))) {
+	/* (From the ingress nothing was reassembled, ignore_df is clear:
+	 * !big is "fits".)
+	 */
+	big = nflb_xmit_too_big(skb, mtu);
+	if (unlikely(big && (iph->frag_off & htons(IP_DF)))) {
 		/* No reply to an ICMP error: icmp_send() checks that. */
 		icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(mtu));
 		return nflb_xmit_drop(nn, NFLB_DROP_TOO_BIG);
@@ -297,6 +377,10 @@ unsigned int nflb_xmit(struct nflb_net *nn, struct sk_buff *skb,
 		 * the balancer.
 		 */
 		IPCB(skb)->flags |= IPSKB_FORWARDED;
+		if (fast && !big) {
+			nflb_xmit_out(net, skb, rt);
+			return NF_STOLEN;
+		}
 		NF_HOOK(NFPROTO_IPV4, NF_INET_FORWARD, net, NULL, skb,
 			skb->dev, rt->dst.dev, dst_output);
 		return NF_STOLEN;
@@ -322,6 +406,10 @@ unsigned int nflb_xmit(struct nflb_net *nn, struct sk_buff *skb,
 	 * this host.
 	 */
 	skb->ignore_df = 1;
+	if (fast && !big) {
+		nflb_xmit_out(net, skb, rt);
+		return NF_STOLEN;
+	}
 	/* The outer packet is this host's own: LOCAL_OUT, as a tunnel
 	 * device's would.
 	 */

@@ -71,10 +71,13 @@ unsigned int nflb_xmit_route_mtu(struct net *net, struct nflb_backend *be);
  * packet or of an ICMP error about one) to @be: rewritten by @nat (mode
  * nat), else the way its service's mode says (dr or tun).  Returns
  * NF_STOLEN when sent, NF_ACCEPT when a NAT packet goes to this host's
- * own stack, NF_DROP (the reason counted) when not sent.
+ * own stack, NF_DROP (the reason counted) when not sent.  @fast: from the
+ * ingress, where no netfilter hook is left for it to pass (hooks.c): a
+ * packet that fits its route goes straight to the neighbour.
  */
 unsigned int nflb_xmit(struct nflb_net *nn, struct sk_buff *skb,
-		       struct nflb_backend *be, const struct nflb_dnat *nat);
+		       struct nflb_backend *be, const struct nflb_dnat *nat,
+		       bool fast);
 
 /*
  * Whether @addr can be a backend of mode dr: reached without a gateway,

@@ -4,7 +4,7 @@
 # deps.sh [GROUP...]: install the Debian packages nflb needs, if missing.
 #
 #   build   make gcc pkg-config libmnl-dev libxtables-dev linux-headers-amd64
-#   vm      qemu-system-x86 busybox-static linux-image-amd64 kmod
+#   vm      qemu-system-x86 busybox-static linux-image-amd64 kmod nftables
 #   test    iproute2 socat ipvsadm iptables tcpdump ethtool python3 procps jq
 #   static  sparse linux-source-6.1 (checkpatch.pl: see "deps.sh checkpatch")
 #   dkms    dkms
@@ -30,7 +30,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 declare -A group_packages=(
 	[build]="make gcc pkg-config libmnl-dev libxtables-dev linux-headers-amd64"
-	[vm]="qemu-system-x86 busybox-static linux-image-amd64 kmod"
+	[vm]="qemu-system-x86 busybox-static linux-image-amd64 kmod nftables"
 	[test]="iproute2 socat ipvsadm iptables tcpdump ethtool python3 procps jq"
 	[static]="sparse linux-source-6.1"
 	[dkms]="dkms"

@@ -43,7 +43,7 @@ TOOL="$here/dr_tun-tool.py"
 T=$NFLB_TEST_TMP
 GUE_PORT=7777
 CLIENT=10.0.1.2
-VIPS=$(echo 10.0.0.1{00..16})
+VIPS=$(echo 10.0.0.1{00..17})
 
 # --- helpers ---------------------------------------------------------------
 
@@ -491,6 +491,87 @@ t_icmp_sh() {
 	assert_eq 0 "$(wc -l <"$T/$other.json")" "errors at the other backend"
 }
 
+# The fast path: a known connection's requests leave from the director's
+# ingress, past IP's receive path (hooks.c, nflb_hook_ingress()), so they
+# are not in its IP counters (InReceives); only what went the long way is.
+# It must carry every mode (payloads and transfers compared), and must
+# step aside when a rule is hooked where it would skip one (the rule then
+# counts every packet), and when switched off (fastpath=0).
+in_receives() {	# the director's IP InReceives
+	in_ns "$LB" awk '$1 == "Ip:" && $4 ~ /^[0-9]+$/ { print $4 }' /proc/net/snmp
+}
+
+svc_pkts() {	# svc_pkts N in|out: packets of the Nth service listed
+	lb -j list | jq ".[$1].stats.pkts_$2"
+}
+
+# udp50 WHAT PORT BACKEND: 50 datagrams of one new flow to the service on
+# PORT, each answered by BACKEND with its payload; sets DELTA
+# (InReceives).  The backends answer through the director here
+# (nat_routes): 50 of DELTA are the answers, in every mode.
+udp50() {
+	local n0 r
+
+	n0=$(in_receives)
+	r=$(in_ns "$CL" python3 "$TOOL" udp 10.0.0.117 $2 200 50 | sort | uniq -c)
+	DELTA=$(($(in_receives) - n0))
+	echo "$1: answers $(echo $r); InReceives +$DELTA"
+	[ "$(echo $r)" = "50 $3" ]
+}
+
+t_fastpath() {
+	local vip=10.0.0.117 n0 in0 in
+
+	require_cmd iptables
+	nat_routes
+	config "add-service udp $vip:53 mode dr" \
+		"add-backend udp $vip:53 10.0.3.11" \
+		"add-service tcp $vip:80 mode tun" \
+		"add-backend tcp $vip:80 10.0.4.13" \
+		"add-service udp $vip:5353" \
+		"add-backend udp $vip:5353 10.0.3.12:53" \
+		"add-service tcp $vip:8080" \
+		"add-backend tcp $vip:8080 10.0.3.12:8080"
+	lb list
+	# dr and nat: the first datagram makes the entry at PRE_ROUTING, the
+	# other 49 go from the ingress.
+	udp50 dr 53 b1
+	[ "$DELTA" -lt 60 ]
+	udp50 nat 5353 b2
+	[ "$DELTA" -lt 60 ]
+	# tun (ipip, to b3 behind the router, which answers the client
+	# straight): a megabyte each way; the client's segments and ACKs
+	# (hundreds of packets) all from the ingress, but the SYN.
+	head -c 1000000 /dev/urandom >"$T/in"
+	n0=$(in_receives) in0=$(svc_pkts 1 in)
+	in_ns "$CL" python3 "$TOOL" echo $vip 80 "$T/in" "$T/out"
+	cmp "$T/in" "$T/out"
+	in=$(($(svc_pkts 1 in) - in0))
+	echo "tun: $in requests; InReceives +$(($(in_receives) - n0))"
+	[ "$in" -gt 500 ] && [ $(($(in_receives) - n0)) -lt 20 ]
+	# nat, TCP: a megabyte each way, GSO packets included.
+	in_ns "$CL" python3 "$TOOL" echo $vip 8080 "$T/in" "$T/out"
+	cmp "$T/in" "$T/out"
+
+	# Switched off: every datagram the long way.
+	echo N >/sys/module/nflb/parameters/fastpath
+	defer eval 'echo Y >/sys/module/nflb/parameters/fastpath'
+	udp50 "dr, fastpath=0" 53 b1
+	[ "$DELTA" -ge 100 ]
+	echo Y >/sys/module/nflb/parameters/fastpath
+	udp50 "dr, fastpath=1" 53 b1
+	[ "$DELTA" -lt 60 ]
+	# A rule at FORWARD (dr requests are forwarded packets): it sees all
+	# 50.  (iptables-nft keeps the chain, and its hook, after the rule
+	# goes: the tests after this one take the long way.)
+	in_ns "$LB" iptables -A FORWARD -p udp --dport 53 -j ACCEPT
+	defer in_ns "$LB" iptables -D FORWARD -p udp --dport 53 -j ACCEPT
+	udp50 "dr, a FORWARD rule" 53 b1
+	[ "$DELTA" -ge 100 ]
+	in_ns "$LB" iptables -vxnL FORWARD
+	in_ns "$LB" iptables -vxnL FORWARD | awk '/dpt:53/ { exit $1 != 50 }'
+}
+
 # With conntrack loaded in the director and in use (INVALID dropped, as
 # firewalls do, OUTPUT included): the packets nflb sends itself are
 # untracked and pass, and so do the "fragmentation needed" it sends the
@@ -565,7 +646,7 @@ t_leak() {
 
 tests=(t_dr t_tun_ipip t_tun_gue t_mss_auto t_mss_auto_gue t_pmtu_ipip
 	t_pmtu_gue t_pmtu_router t_pmtu_nat t_icmp_nat t_icmp_dr t_icmp_tun t_icmp_sh
-	t_conntrack t_refused)
+	t_fastpath t_conntrack t_refused)
 [ $# -gt 0 ] && tests=("$@")
 
 require_root
