@@ -520,9 +520,14 @@ udp50() {
 }
 
 t_fastpath() {
-	local vip=10.0.0.117 n0 in0 in
+	local vip=10.0.0.117 n0 in0 in cfg
 
 	require_cmd iptables
+	cfg=/boot/config-$(uname -r)
+	# Hooks at a device's ingress need it (Debian's kernel has it).
+	if [ -r "$cfg" ] && ! grep -q '^CONFIG_NETFILTER_INGRESS=y' "$cfg"; then
+		skip "the kernel has no CONFIG_NETFILTER_INGRESS"
+	fi
 	nat_routes
 	config "add-service udp $vip:53 mode dr" \
 		"add-backend udp $vip:53 10.0.3.11" \
