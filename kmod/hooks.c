@@ -537,7 +537,6 @@ unsigned int nflb_hook_ingress(void *priv, struct sk_buff *skb,
 	const struct iphdr *iph;
 	struct nflb_conn *c;
 	struct nflb_pkt p;
-	bool quiet;
 
 	if (skb->protocol != htons(ETH_P_IP) ||
 	    skb->pkt_type != PACKET_HOST || !READ_ONCE(nflb_fastpath))
@@ -546,6 +545,12 @@ unsigned int nflb_hook_ingress(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	if (skb_vlan_tag_present(skb) || rcu_access_pointer(dev->rx_handler) ||
 	    netif_is_l3_slave(dev) || skb_shared(skb) || skb_sec_path(skb))
+		return NF_ACCEPT;
+	/* A load and a compare: before the parse and the lookup, which a
+	 * namespace with another PRE_ROUTING hook (conntrack, a raw rule)
+	 * would otherwise pay twice for every packet.
+	 */
+	if (!nflb_hook_quiet(state->net, NF_INET_PRE_ROUTING, nflb_hook_pre))
 		return NF_ACCEPT;
 	if (!pskb_may_pull(skb, sizeof(*iph)))
 		return NF_ACCEPT;
@@ -565,15 +570,10 @@ unsigned int nflb_hook_ingress(void *priv, struct sk_buff *skb,
 	if (!c || nflb_conn_be_gone(c))
 		return NF_ACCEPT;
 
-	quiet = nflb_hook_quiet(state->net, NF_INET_PRE_ROUTING,
-				nflb_hook_pre);
-	if (READ_ONCE(c->be->svc->mode) == NFLB_FWD_TUN)
-		quiet = quiet && nflb_hook_quiet(state->net, NF_INET_LOCAL_OUT,
-						 NFLB_HOOK_LOCAL_OUT);
-	else
-		quiet = quiet && nflb_hook_quiet(state->net, NF_INET_FORWARD,
-						 NULL);
-	if (!quiet)
+	if (READ_ONCE(c->be->svc->mode) == NFLB_FWD_TUN ?
+	    !nflb_hook_quiet(state->net, NF_INET_LOCAL_OUT,
+			     NFLB_HOOK_LOCAL_OUT) :
+	    !nflb_hook_quiet(state->net, NF_INET_FORWARD, NULL))
 		return NF_ACCEPT;
 
 	/* As ip_rcv_core() leaves a packet. */
