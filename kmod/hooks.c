@@ -248,12 +248,25 @@ static struct nflb_service *nflb_pkt_svc(struct nflb_net *nn,
 }
 
 /*
+ * What nflb_new() does with a packet it turns down.  From the ingress
+ * (@fast) nothing: it goes on to PRE_ROUTING, which turns it down again
+ * and counts, answers and drops it there, once.
+ */
+static unsigned int nflb_refuse(struct nflb_net *nn, struct sk_buff *skb,
+				const struct nflb_pkt *p,
+				enum nflb_drop_reason why, bool reset, bool fast)
+{
+	return fast ? NF_ACCEPT : nflb_drop(nn, skb, p, why, reset);
+}
+
+/*
  * A packet to @svc that may start a connection and matches no live entry
  * (or matches @old, which it replaces).  Returns the verdict.
  */
 static unsigned int nflb_new(struct nflb_net *nn, struct sk_buff *skb,
 			     const struct nflb_pkt *p,
-			     struct nflb_service *svc, struct nflb_conn *old)
+			     struct nflb_service *svc, struct nflb_conn *old,
+			     bool fast)
 {
 	struct nflb_conn_table *t = nn->conns;
 	struct nflb_conn *c, *tmpl = NULL;
@@ -266,13 +279,14 @@ static unsigned int nflb_new(struct nflb_net *nn, struct sk_buff *skb,
 	/* Before any answer (a reset below): never to a martian. */
 	err = nflb_source_check(skb);
 	if (unlikely(err))
-		return nflb_drop(nn, skb, p, err == -ENOBUFS ?
-				 NFLB_DROP_NO_MEM : NFLB_DROP_SOURCE, false);
+		return nflb_refuse(nn, skb, p, err == -ENOBUFS ?
+				   NFLB_DROP_NO_MEM : NFLB_DROP_SOURCE, false,
+				   fast);
 	/* A mid-stream TCP packet we know nothing of: reset it, so that the
 	 * client fails fast instead of retransmitting into a black hole.
 	 */
 	if (p->proto == IPPROTO_TCP && !nflb_tcp_starts(p))
-		return nflb_drop(nn, skb, p, NFLB_DROP_NO_CONN, true);
+		return nflb_refuse(nn, skb, p, NFLB_DROP_NO_CONN, true, fast);
 
 	persist = READ_ONCE(svc->persist) * HZ;
 	if (persist) {
@@ -302,8 +316,8 @@ static unsigned int nflb_new(struct nflb_net *nn, struct sk_buff *skb,
 		 * retransmit SYNs for a minute.
 		 */
 		if (!be || READ_ONCE(be->dead))
-			return nflb_drop(nn, skb, p, NFLB_DROP_NO_BACKEND,
-					 true);
+			return nflb_refuse(nn, skb, p, NFLB_DROP_NO_BACKEND,
+					   true, fast);
 		if (persist)
 			/* Failure only costs persistence for this client. */
 			nflb_conn_new(t, p->proto, p->saddr, 0, p->daddr,
@@ -316,10 +330,10 @@ static unsigned int nflb_new(struct nflb_net *nn, struct sk_buff *skb,
 			  be, 0, state, nflb_conn_timeout(nn, state, p->proto),
 			  old, &created);
 	if (IS_ERR(c))
-		return nflb_drop(nn, skb, p, PTR_ERR(c) == -ENOSPC ?
-				 NFLB_DROP_CONN_LIMIT : NFLB_DROP_NO_MEM,
-				 false);
-	return nflb_forward(nn, skb, p, c, created, false);
+		return nflb_refuse(nn, skb, p, PTR_ERR(c) == -ENOSPC ?
+				   NFLB_DROP_CONN_LIMIT : NFLB_DROP_NO_MEM,
+				   false, fast);
+	return nflb_forward(nn, skb, p, c, created, fast);
 }
 
 /* Client to backend, for a known connection; @fast: from the ingress. */
@@ -347,7 +361,8 @@ nflb_request(struct nflb_net *nn, struct sk_buff *skb,
 			struct nflb_service *svc = nflb_pkt_svc(nn, p);
 
 			/* (The service may be gone: the SYN goes on.) */
-			return svc ? nflb_new(nn, skb, p, svc, c) : NF_ACCEPT;
+			return svc ? nflb_new(nn, skb, p, svc, c, fast) :
+				     NF_ACCEPT;
 		}
 		/* The backend is deleted: reset the client so that it does
 		 * not wait for a timeout, and drop.
@@ -463,7 +478,7 @@ static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 	 */
 	svc = nflb_pkt_svc(nn, &p);
 	if (svc)
-		return nflb_new(nn, skb, &p, svc, NULL);
+		return nflb_new(nn, skb, &p, svc, NULL, false);
 	/* A backend never sends a bare SYN on a connection (it answers
 	 * with SYN-ACK): a bare SYN is no reply.
 	 */
@@ -510,20 +525,22 @@ static bool nflb_hook_quiet(const struct net *net, unsigned int hook,
 }
 
 /*
- * The fast path, at each device's ingress (ingress.c): a request of a
- * connection we know is sent from here, before IP's receive path, as the
- * flowtable sends its flows.  Taken only where that changes nothing but
+ * The fast path, at each device's ingress (ingress.c): a client's request
+ * is sent from here, before IP's receive path, as the flowtable sends its
+ * flows.  Taken only where that changes nothing but
  * the work done: no hook but ours at PRE_ROUTING, none at FORWARD (nat,
  * dr) or none but ours at LOCAL_OUT (tun); POST_ROUTING's hooks still run
  * (nflb_xmit_out()).  A plain IPv4 packet addressed to this host (no
  * options, no fragment, its header checksum right, no VLAN tag, no IPsec
  * state) on a device that is no port of another (a bridge's, bond's or
- * VRF's packets are taken at their master).  And a packet of a connection
- * as it goes on: no SYN, which may start a new one, and a backend still
- * there.  The rest is what PRE_ROUTING does (nflb_request(), nflb_xmit()),
- * and a packet that fits its route goes from POST_ROUTING straight to the
- * neighbour.  What does not qualify goes on and is balanced at
- * PRE_ROUTING.
+ * VRF's packets are taken at their master).  A packet of a connection as
+ * it goes on (no SYN, which may start a new one over it; a backend still
+ * there), or the first of a new one (a bare SYN or a datagram to a
+ * service): what is refused (a martian source, no backend, the table
+ * full) goes on to be refused at PRE_ROUTING, once.  The rest is what
+ * PRE_ROUTING does (nflb_request(), nflb_new(), nflb_xmit()), and a packet
+ * that fits its route goes from POST_ROUTING straight to the neighbour.
+ * What does not qualify goes on and is balanced at PRE_ROUTING.
  *
  * What differs is only bookkeeping: such packets are not in the IP MIB
  * counters (/proc/net/snmp), as the flowtable's are not.  The module
@@ -534,6 +551,7 @@ unsigned int nflb_hook_ingress(void *priv, struct sk_buff *skb,
 {
 	struct net_device *dev = skb->dev;
 	struct nflb_net *nn = priv;
+	struct nflb_service *svc;
 	const struct iphdr *iph;
 	struct nflb_conn *c;
 	struct nflb_pkt p;
@@ -541,7 +559,7 @@ unsigned int nflb_hook_ingress(void *priv, struct sk_buff *skb,
 	if (skb->protocol != htons(ETH_P_IP) ||
 	    skb->pkt_type != PACKET_HOST || !READ_ONCE(nflb_fastpath))
 		return NF_ACCEPT;
-	if (!atomic_read(&nn->conns->count))
+	if (!READ_ONCE(nn->num_services) && !atomic_read(&nn->conns->count))
 		return NF_ACCEPT;
 	if (skb_vlan_tag_present(skb) || rcu_access_pointer(dev->rx_handler) ||
 	    netif_is_l3_slave(dev) || skb_shared(skb) || skb_sec_path(skb))
@@ -563,14 +581,25 @@ unsigned int nflb_hook_ingress(void *priv, struct sk_buff *skb,
 	    ntohs(iph->tot_len) != skb->len ||
 	    unlikely(ip_fast_csum((const u8 *)iph, iph->ihl)))
 		return NF_ACCEPT;
-	if (!nflb_parse(skb, &p) || (p.proto == IPPROTO_TCP && p.syn))
+	if (!nflb_parse(skb, &p))
 		return NF_ACCEPT;
 	c = nflb_conn_in_find(nn->conns, p.proto, p.saddr, p.sport, p.daddr,
 			      p.dport);
-	if (!c || nflb_conn_be_gone(c))
-		return NF_ACCEPT;
+	if (c) {
+		/* A SYN on an entry may start a connection over it. */
+		if ((p.proto == IPPROTO_TCP && p.syn) || nflb_conn_be_gone(c))
+			return NF_ACCEPT;
+		svc = c->be->svc;
+	} else {
+		/* A new connection: a bare SYN or a datagram to a service. */
+		if (p.proto == IPPROTO_TCP && !nflb_tcp_starts(&p))
+			return NF_ACCEPT;
+		svc = nflb_pkt_svc(nn, &p);
+		if (!svc)
+			return NF_ACCEPT;
+	}
 
-	if (READ_ONCE(c->be->svc->mode) == NFLB_FWD_TUN ?
+	if (READ_ONCE(svc->mode) == NFLB_FWD_TUN ?
 	    !nflb_hook_quiet(state->net, NF_INET_LOCAL_OUT,
 			     NFLB_HOOK_LOCAL_OUT) :
 	    !nflb_hook_quiet(state->net, NF_INET_FORWARD, NULL))
@@ -580,7 +609,9 @@ unsigned int nflb_hook_ingress(void *priv, struct sk_buff *skb,
 	skb->transport_header = skb->network_header + p.thoff;
 	memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
 	IPCB(skb)->iif = skb->skb_iif;
-	return nflb_request(nn, skb, &p, c, true);
+	if (c)
+		return nflb_request(nn, skb, &p, c, true);
+	return nflb_new(nn, skb, &p, svc, NULL, true);
 }
 
 static const struct nf_hook_ops nflb_nf_ops[] = {

@@ -31,7 +31,7 @@ MODULE_PARM_DESC(conn_hash_bits, "log2 of the connection hash table's first size
 
 bool nflb_fastpath __read_mostly = true;
 module_param_named(fastpath, nflb_fastpath, bool, 0644);
-MODULE_PARM_DESC(fastpath, "Send known connections' requests from the receiving device's ingress when no other netfilter hook would see them (default on)");
+MODULE_PARM_DESC(fastpath, "Send clients' requests from the receiving device's ingress when no other netfilter hook would see them (default on)");
 
 static unsigned int nflb_net_id __read_mostly;
 

@@ -557,6 +557,14 @@ t_fastpath() {
 	# nat, TCP: a megabyte each way, GSO packets included.
 	in_ns "$CL" python3 "$TOOL" echo $vip 8080 "$T/in" "$T/out"
 	cmp "$T/in" "$T/out"
+	# New connections too: 30 to tun, SYNs included, none of their
+	# packets through IP's receive path (the long way: 30 SYNs at least).
+	n0=$(in_receives)
+	in_ns "$CL" python3 "$TOOL" names $vip 80 30 | tee "$T/names"
+	[ "$(cat "$T/names")" = '{"b3": 30}' ]
+	echo "tun, 30 new connections: InReceives +$(($(in_receives) - n0))"
+	[ $(($(in_receives) - n0)) -lt 10 ]
+	lb -j list | jq -e '.[1].stats.conns == 31'
 
 	# Switched off: every datagram the long way.
 	echo N >/sys/module/nflb/parameters/fastpath

@@ -475,7 +475,7 @@ t_rmmod() {
 # The table cap: module loaded with conn_max=20.  Flows past the cap are
 # dropped and counted; those admitted keep working; the kernel is fine.
 t_cap() {
-	local r n
+	local r n i
 
 	rmmod nflb 2>/dev/null
 	run modprobe nflb conn_max=20 || return 1
@@ -485,8 +485,17 @@ t_cap() {
 	log "result: $r"
 	n=$(drops conn_limit)
 	log "conn_limit drops: $n"
-	echo "$r" | json "'fail' not in j['before'] and j['after'] == j['before'] and j['new'] == {'fail': 10}" |
-		grep -qx True || return 1
+	if ! echo "$r" | json "'fail' not in j['before'] and j['after'] == j['before'] and j['new'] == {'fail': 10}" |
+		grep -qx True; then
+		# Where an unanswered datagram may have gone.
+		log "drops: $(nlb lbctl -j info | json "j['drops']")"
+		nlb ip -s neigh | sed 's/^/# director: /'
+		for i in "${BES[@]}"; do
+			ip -n "$i" -s neigh | sed "s/^/# $i: /"
+		done
+		nlb nstat -az | grep -v ' 0 ' | sed 's/^/# director: /'
+		return 1
+	fi
 	[ "$n" -ge 10 ] || return 1
 	[ "$(nlb lbctl -j info | json "j['conns']")" = 20 ] || return 1
 	run rmmod nflb
