@@ -96,7 +96,25 @@ VPORT=53
 GUE_PORT=6080
 
 say() { echo "== $*"; }
-result() { echo "@@BENCH $*"; }
+# A counting window's first figure (rate() sets WIN: packets, microseconds,
+# the director CPU's busy and total jiffies) comes with two more: how busy
+# the director's CPU was (busy.FIGURE, per mille) and what it forwarded per
+# second of being busy (cpu.FIGURE): its packets per second had it been
+# busy all along, however fast the generator offered.  bench/hostcpu.py
+# adds how long the director's vCPU thread ran on the host (vcpu.FIGURE).
+result() {
+	local w
+	if [ -n "${WIN:-}" ]; then
+		echo "@@WINDOW $1 $2 $3 $WIN"
+		read -r -a w <<<"$WIN"
+		if [ "${w[2]}" -gt 0 ]; then
+			echo "@@BENCH busy.$1 $2 $3 $((w[2] * 1000 / w[3]))"
+			echo "@@BENCH cpu.$1 $2 $3 $((w[0] * 1000000 * w[3] / (w[1] * w[2])))"
+		fi
+		WIN=""
+	fi
+	echo "@@BENCH $*"
+}
 na() { echo "@@NA $*"; }
 meta() { echo "@@META $*"; }
 die() { echo "guest.sh: FATAL: $*" >&2; exit 1; }
@@ -158,7 +176,7 @@ taskset -p 1 $$ >/dev/null || die "taskset"
 # ---------------------------------------------------------------------------
 # Modules
 
-NFLB_PARAMS=""
+NFLB_PARAMS=${NFLB_BENCH_PARAMS:-}	# module parameters, e.g. "fastpath=0"
 nflb_loaded() { [ -d /sys/module/nflb ]; }
 nflb_load() {
 	nflb_loaded && return 0
@@ -489,7 +507,7 @@ syn_stop() {
 # per second) and OFFERED (sent by the client per second, including what
 # the director's full receive ring refused: DROPPED per second).
 rate() {
-	local name=$1 kind=$2 pb pc n0 n1 s0 s1 d0 d1 t0 t1 i sink=${4:-e0}
+	local name=$1 kind=$2 pb pc n0 n1 s0 s1 d0 d1 t0 t1 b0 a0 i sink=${4:-e0}
 	pb=PB_$name pc=PC_$name
 	pb=${3:-${!pb}} pc=${!pc}
 	netdev "$pb" "$sink"; n0=$RXP
@@ -509,11 +527,16 @@ rate() {
 	fi
 	nap "$WARM"
 	client_tx "$pc"; s0=$TXP d0=$TXD
+	echo "@@MARK start $DIR_CPU"
+	dir_cpu; b0=$DBUSY a0=$DALL
 	now; t0=$NOW; netdev "$pb" "$sink"; n0=$RXP
 	[ -n "${NFLB_BENCH_PROFILE:-}" ] && profile_start
 	nap "$DUR"
 	client_tx "$pc"; s1=$TXP d1=$TXD
 	now; t1=$NOW; netdev "$pb" "$sink"; n1=$RXP
+	dir_cpu
+	echo "@@MARK end $DIR_CPU"
+	WIN="$((n1 - n0)) $((t1 - t0)) $((DBUSY - b0)) $((DALL - a0))"
 	[ -n "${NFLB_BENCH_PROFILE:-}" ] && profile_report "CPU $DIR_CPU, chain $name"
 	if [ "$kind" = syn ]; then
 		syn_stop
@@ -841,6 +864,19 @@ cpu_busy() {
 	BUSY=$((user + nice + system)) REST=$rest
 	read -r -a rest <<<"$REST"
 	BUSY=$((BUSY + rest[0] + rest[1]))	# irq, softirq
+}
+
+# dir_cpu: jiffies the director's CPU spent busy (DBUSY) and in all
+# (DALL) since boot.
+dir_cpu() {
+	local cpu user nice system idle iowait irq softirq rest
+	while read -r cpu user nice system idle iowait irq softirq rest; do
+		[ "$cpu" = "cpu$DIR_CPU" ] || continue
+		DBUSY=$((user + nice + system + irq + softirq))
+		DALL=$((DBUSY + idle + iowait))
+		return 0
+	done </proc/stat
+	die "no cpu$DIR_CPU in /proc/stat"
 }
 
 # idle_cpu SYSTEM: the CPU the machine spends, with no traffic, holding

@@ -27,6 +27,11 @@ UNITS = {
     "mem": ("bytes", "{:,.0f}"),
     "idle": ("per mille of a CPU", "{:,.0f}"),
     "ctl": ("seconds", "{:,.3f}"),
+    # per second the director's CPU was busy (guest.sh), how busy it was,
+    # and how long its vCPU thread ran on the host (hostcpu.py)
+    "cpu": ("per busy director CPU-second", "{:,.0f}"),
+    "busy": ("per mille of the window", "{:,.0f}"),
+    "vcpu": ("per mille of the window", "{:,.0f}"),
 }
 
 
@@ -159,11 +164,18 @@ def main():
                        (f + " idle/plain", (f, "idle"), (f, "plain")),
                        (f + " nflb/ipvs", (f, "nflb"), (f, "ipvs")),
                        (f + " ipvs/plain", (f, "ipvs"), (f, "plain"))]
+    for m in MODES:
+        f = "cpu.pps." + m
+        ratio_defs += [(f + " nflb/plain", (f, "nflb"), (f, "plain")),
+                       (f + " nflb/ipvs", (f, "nflb"), (f, "ipvs")),
+                       (f + " ipvs/plain", (f, "ipvs"), (f, "plain"))]
     for k in ("tcp", "udp"):
-        f = "newconn." + k
-        ratio_defs.append((f + " nflb/ipvs", (f, "nflb"), (f, "ipvs")))
+        for f in ("newconn." + k, "cpu.newconn." + k):
+            ratio_defs.append((f + " nflb/ipvs", (f, "nflb"), (f, "ipvs")))
     ratio_defs.append(("pps.conns big/small",
                        ("pps.conns-big", "nflb"), ("pps.conns-small", "nflb")))
+    ratio_defs.append(("cpu.pps.conns big/small",
+                       ("cpu.pps.conns-big", "nflb"), ("cpu.pps.conns-small", "nflb")))
     for f in ("ctl.load", "ctl.list", "ctl.save", "ctl.flush"):
         ratio_defs.append((f + " ipvs/nflb", (f, "ipvs"), (f, "nflb")))
     ratios = {}
@@ -209,6 +221,33 @@ def main():
             cell(runs, na, f, "plain"), cell(runs, na, f, "ipvs"),
             cell(runs, na, f, "nflb"), rcell(rp), rcell(ri), targets[m],
             verdict([(med(rp), ">=", targets[m]), (med(ri), ">=", 1.5)])))
+    # The same windows per second of the director's own CPU time.
+    for m in MODES:
+        f = "cpu.pps." + m
+        if not any((f, s) in runs for s in SYSTEMS):
+            continue
+        rp, ri = ratios.get(f + " nflb/plain"), ratios.get(f + " nflb/ipvs")
+        L.append("| packets per busy director CPU-second, %s | %s | %s | %s | %s | %s | ≥ %.2fx plain, ≥ 1.5x IPVS | %s |" % (
+            {"tun": "TUN (IPIP)", "gue": "TUN (GUE)"}.get(m, m.upper()),
+            cell(runs, na, f, "plain"), cell(runs, na, f, "ipvs"),
+            cell(runs, na, f, "nflb"), rcell(rp), rcell(ri), targets[m],
+            verdict([(med(rp), ">=", targets[m]), (med(ri), ">=", 1.5)])))
+    def busy_of(fig, systems):
+        """'IPVS 950/968' per system: busy and vCPU-thread per mille"""
+        b = []
+        for s_ in systems:
+            if ("busy." + fig, s_) in runs:
+                v = fmt("busy", mstat("busy." + fig, s_))
+                if ("vcpu." + fig, s_) in runs:
+                    v += "/" + fmt("vcpu", mstat("vcpu." + fig, s_))
+                b.append("%s %s" % (SYSTEM_NAMES[s_], v))
+        return ", ".join(b)
+
+    busy = []
+    for m in MODES:
+        b = busy_of("pps." + m, SYSTEMS)
+        if b:
+            busy.append("%s: %s" % (m.upper(), b))
     if ("pps.nat", "idle") in runs:
         r = pair_ratio(runs, ("pps.nat", "idle"), ("pps.nat", "plain"))
         ratios["pps.nat idle/plain"] = r
@@ -222,6 +261,15 @@ def main():
         L.append("| new connections/s, %s from random addresses and ports | | %s | %s | | %s | ≥ 1.5x IPVS | %s |" % (
             what, cell(runs, na, f, "ipvs"), cell(runs, na, f, "nflb"),
             rcell(ri), verdict([(med(ri), ">=", 1.5)])))
+        f = "cpu.newconn." + k
+        if (f, "nflb") in runs and (f, "ipvs") in runs:
+            ri = ratios.get(f + " nflb/ipvs")
+            L.append("| new connections per busy director CPU-second, %s | | %s | %s | | %s | ≥ 1.5x IPVS | %s |" % (
+                what, cell(runs, na, f, "ipvs"), cell(runs, na, f, "nflb"),
+                rcell(ri), verdict([(med(ri), ">=", 1.5)])))
+        b = busy_of("newconn." + k, ("ipvs", "nflb"))
+        if b:
+            busy.append("new %s: %s" % (k.upper(), b))
     ent = meta.get("conns.entries")
     if ("mem.slab", "nflb") in runs:
         v = mstat("mem.slab", "nflb")
@@ -243,6 +291,12 @@ def main():
         L.append("| packets/s with %s entries vs %s (NAT, UDP) | | | %s vs %s | %s (big / small) | | ≥ 0.8x | %s |" % (
             "{:,}".format(int(ent)) if ent else "?", meta.get("pps.flows", "?"),
             cell(runs, na, "pps.conns-big", "nflb"), cell(runs, na, "pps.conns-small", "nflb"),
+            rcell(r), verdict([(med(r), ">=", 0.8)])))
+    r = ratios.get("cpu.pps.conns big/small")
+    if r:
+        L.append("| packets per busy director CPU-second with %s entries vs %s | | | %s vs %s | %s (big / small) | | ≥ 0.8x | %s |" % (
+            "{:,}".format(int(ent)) if ent else "?", meta.get("pps.flows", "?"),
+            cell(runs, na, "cpu.pps.conns-big", "nflb"), cell(runs, na, "cpu.pps.conns-small", "nflb"),
             rcell(r), verdict([(med(r), ">=", 0.8)])))
     svc = meta.get("control.services")
     nsvc = "{:,}".format(int(svc)) if svc else "?"
@@ -293,6 +347,14 @@ def main():
         L.append("")
     if off:
         L.append("Offered load (medians): " + "; ".join(off) + ".")
+    if busy:
+        L.append("")
+        L.append("Per busy director CPU-second: each counting window's packets "
+                 "over the time the director's CPU was busy in it (the guest's "
+                 "/proc/stat): what the director forwards with its CPU busy all "
+                 "along, whether or not the generator kept it so. Its CPU was "
+                 "busy, and its vCPU thread ran on the host (bench/hostcpu.py), "
+                 "per mille of the window (medians): " + "; ".join(busy) + ".")
     times = [(k[5:], v) for k, v in meta.items() if k.startswith("time.")]
     if times:
         L.append("Time per test: " + ", ".join("%s %s s" % t for t in times) +

@@ -20,7 +20,8 @@
 #
 # Usage: bench/run.sh [--quick] [TEST...]     TEST: pps newconn conns control
 # Environment: NFLB_BENCH_CPUS (2), NFLB_BENCH_MEM (2048 MB),
-# NFLB_BENCH_MODES ("nat dr tun"), NFLB_BENCH_PAIRS, NFLB_BENCH_OUT.
+# NFLB_BENCH_MODES ("nat dr tun"), NFLB_BENCH_PAIRS, NFLB_BENCH_OUT,
+# NFLB_BENCH_PARAMS (nflb's module parameters, e.g. "fastpath=0").
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
@@ -68,12 +69,17 @@ start=$(date +%s)
 # which /proc/slabinfo then accounts separately.
 timeout=2400
 [ ${#quick[@]} -gt 0 ] && timeout=900
+# hostcpu.py reads QEMU's vCPU threads' CPU time at each counting window.
+pidfile=$(mktemp)
 NFLB_BENCH_SYNGEN=$PWD/bench/syngen NFLB_VM_APPEND="slab_nomerge ${NFLB_VM_APPEND:-}" \
+	NFLB_VM_PIDFILE=$pidfile \
 	selftests/vm-run --cpus "$cpus" --mem "$mem" --timeout "$timeout" -- \
 	bench/guest.sh "${quick[@]}" "${pairs[@]}" "$@" 2>&1 |
+	python3 bench/hostcpu.py "$pidfile" |
 	tee "$log" |
 	grep --line-buffered -E '^(== |# (pps|newconn|fill|generators|ipvs|nflb|none|ip_vs_conn|nflb_conn|test)|guest.sh:|vm-run:|@@NA)'
 status=${PIPESTATUS[0]}
+rm -f "$pidfile"
 elapsed=$(($(date +%s) - start))
 if [ "$status" != 0 ]; then
 	msg "the guest failed (status $status) after $elapsed s; see $log"
