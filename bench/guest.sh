@@ -507,9 +507,9 @@ syn_stop() {
 # per second) and OFFERED (sent by the client per second, including what
 # the director's full receive ring refused: DROPPED per second).
 rate() {
-	local name=$1 kind=$2 pb pc n0 n1 s0 s1 d0 d1 t0 t1 b0 a0 i sink=${4:-e0}
-	pb=PB_$name pc=PC_$name
-	pb=${3:-${!pb}} pc=${!pc}
+	local name=$1 kind=$2 pb pc pd n0 n1 s0 s1 d0 d1 t0 t1 b0 a0 r0 i sink=${4:-e0}
+	pb=PB_$name pc=PC_$name pd=PD_$name
+	pb=${3:-${!pb}} pc=${!pc} pd=${!pd}
 	netdev "$pb" "$sink"; n0=$RXP
 	case $kind in
 	pg) pg_cmd "$name" start ;;
@@ -529,6 +529,7 @@ rate() {
 	client_tx "$pc"; s0=$TXP d0=$TXD
 	echo "@@MARK start $DIR_CPU"
 	dir_cpu; b0=$DBUSY a0=$DALL
+	ip_in "$pd"; r0=$IPIN
 	now; t0=$NOW; netdev "$pb" "$sink"; n0=$RXP
 	[ -n "${NFLB_BENCH_PROFILE:-}" ] && profile_start
 	nap "$DUR"
@@ -537,6 +538,8 @@ rate() {
 	dir_cpu
 	echo "@@MARK end $DIR_CPU"
 	WIN="$((n1 - n0)) $((t1 - t0)) $((DBUSY - b0)) $((DALL - a0))"
+	ip_in "$pd"
+	echo "# chain $name: $((n1 - n0)) packets at the sink, $((IPIN - r0)) through the director's IP receive path (InReceives)"
 	[ -n "${NFLB_BENCH_PROFILE:-}" ] && profile_report "CPU $DIR_CPU, chain $name"
 	if [ "$kind" = syn ]; then
 		syn_stop
@@ -864,6 +867,17 @@ cpu_busy() {
 	BUSY=$((user + nice + system)) REST=$rest
 	read -r -a rest <<<"$REST"
 	BUSY=$((BUSY + rest[0] + rest[1]))	# irq, softirq
+}
+
+# ip_in PID: IP InReceives of PID's namespace (/proc/net/snmp), in IPIN.
+ip_in() {
+	local tag f
+	IPIN=0
+	while read -r tag f; do
+		[ "$tag" = Ip: ] || continue
+		read -r -a f <<<"$f"
+		[[ ${f[2]} =~ ^[0-9]+$ ]] && IPIN=${f[2]}
+	done <"/proc/$1/net/snmp"
 }
 
 # dir_cpu: jiffies the director's CPU spent busy (DBUSY) and in all

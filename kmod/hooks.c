@@ -524,52 +524,16 @@ static bool nflb_hook_quiet(const struct net *net, unsigned int hook,
 	return !e || (e->num_hook_entries == 1 && e->hooks[0].hook == ours);
 }
 
-/*
- * The fast path, at each device's ingress (ingress.c): a client's request
- * is sent from here, before IP's receive path, as the flowtable sends its
- * flows.  Taken only where that changes nothing but
- * the work done: no hook but ours at PRE_ROUTING, none at FORWARD (nat,
- * dr) or none but ours at LOCAL_OUT (tun); POST_ROUTING's hooks still run
- * (nflb_xmit_out()).  A plain IPv4 packet addressed to this host (no
- * options, no fragment, its header checksum right, no VLAN tag, no IPsec
- * state) on a device that is no port of another (a bridge's, bond's or
- * VRF's packets are taken at their master).  A packet of a connection as
- * it goes on (no SYN, which may start a new one over it; a backend still
- * there), or the first of a new one (a bare SYN or a datagram to a
- * service): what is refused (a martian source, no backend, the table
- * full) goes on to be refused at PRE_ROUTING, once.  The rest is what
- * PRE_ROUTING does (nflb_request(), nflb_new(), nflb_xmit()), and a packet
- * that fits its route goes from POST_ROUTING straight to the neighbour.
- * What does not qualify goes on and is balanced at PRE_ROUTING.
- *
- * What differs is only bookkeeping: such packets are not in the IP MIB
- * counters (/proc/net/snmp), as the flowtable's are not.  The module
- * parameter "fastpath" turns it off.
- */
-unsigned int nflb_hook_ingress(void *priv, struct sk_buff *skb,
-			       const struct nf_hook_state *state)
+/* The fast path's work on a packet that is ours to change. */
+static __always_inline unsigned int nflb_ingress_take(struct nflb_net *nn,
+						      struct sk_buff *skb,
+						      struct net *net)
 {
-	struct net_device *dev = skb->dev;
-	struct nflb_net *nn = priv;
 	struct nflb_service *svc;
 	const struct iphdr *iph;
 	struct nflb_conn *c;
 	struct nflb_pkt p;
 
-	if (skb->protocol != htons(ETH_P_IP) ||
-	    skb->pkt_type != PACKET_HOST || !READ_ONCE(nflb_fastpath))
-		return NF_ACCEPT;
-	if (!READ_ONCE(nn->num_services) && !atomic_read(&nn->conns->count))
-		return NF_ACCEPT;
-	if (skb_vlan_tag_present(skb) || rcu_access_pointer(dev->rx_handler) ||
-	    netif_is_l3_slave(dev) || skb_shared(skb) || skb_sec_path(skb))
-		return NF_ACCEPT;
-	/* A load and a compare: before the parse and the lookup, which a
-	 * namespace with another PRE_ROUTING hook (conntrack, a raw rule)
-	 * would otherwise pay twice for every packet.
-	 */
-	if (!nflb_hook_quiet(state->net, NF_INET_PRE_ROUTING, nflb_hook_pre))
-		return NF_ACCEPT;
 	if (!pskb_may_pull(skb, sizeof(*iph)))
 		return NF_ACCEPT;
 	iph = ip_hdr(skb);
@@ -600,9 +564,8 @@ unsigned int nflb_hook_ingress(void *priv, struct sk_buff *skb,
 	}
 
 	if (READ_ONCE(svc->mode) == NFLB_FWD_TUN ?
-	    !nflb_hook_quiet(state->net, NF_INET_LOCAL_OUT,
-			     NFLB_HOOK_LOCAL_OUT) :
-	    !nflb_hook_quiet(state->net, NF_INET_FORWARD, NULL))
+	    !nflb_hook_quiet(net, NF_INET_LOCAL_OUT, NFLB_HOOK_LOCAL_OUT) :
+	    !nflb_hook_quiet(net, NF_INET_FORWARD, NULL))
 		return NF_ACCEPT;
 
 	/* As ip_rcv_core() leaves a packet. */
@@ -612,6 +575,95 @@ unsigned int nflb_hook_ingress(void *priv, struct sk_buff *skb,
 	if (c)
 		return nflb_request(nn, skb, &p, c, true);
 	return nflb_new(nn, skb, &p, svc, NULL, true);
+}
+
+/*
+ * A packet that someone else holds too (a tap such as tcpdump's, a
+ * generator such as pktgen, which keeps its last packet until it makes the
+ * next): not ours to change, so, as ip_rcv() does, a clone of it is taken
+ * in its place.  Our reference to the original follows the clone's fate:
+ * let go if the clone was sent (or goes up the stack for a NAT backend on
+ * this host, queued as a tunnel's inner packet is), dropped with it, or
+ * left to the receive path, untouched, if the clone went nowhere.
+ */
+static noinline unsigned int nflb_ingress_shared(struct nflb_net *nn,
+						 struct sk_buff *skb,
+						 struct net *net)
+{
+	struct sk_buff *nskb;
+	unsigned int verdict;
+
+	nskb = skb_clone(skb, GFP_ATOMIC);
+	if (!nskb)
+		return NF_ACCEPT;
+	verdict = nflb_ingress_take(nn, nskb, net);
+	switch (verdict & NF_VERDICT_MASK) {
+	case NF_ACCEPT:
+		/* Rewritten for local delivery (nflb_xmit_local()), or not
+		 * taken at all: the original's header tells.
+		 */
+		if (pskb_may_pull(nskb, sizeof(struct iphdr)) &&
+		    ip_hdr(nskb)->daddr != ip_hdr(skb)->daddr) {
+			netif_rx(nskb);
+			break;
+		}
+		consume_skb(nskb);
+		return NF_ACCEPT;
+	case NF_STOLEN:
+		break;
+	default:
+		kfree_skb(nskb);
+		return verdict;
+	}
+	consume_skb(skb);
+	return NF_STOLEN;
+}
+
+/*
+ * The fast path, at each device's ingress (ingress.c): a client's request
+ * is sent from here, before IP's receive path, as the flowtable sends its
+ * flows.  Taken only where that changes nothing but the work done: no hook
+ * but ours at PRE_ROUTING, none at FORWARD (nat, dr) or none but ours at
+ * LOCAL_OUT (tun); POST_ROUTING's hooks still run (nflb_xmit_out()).  A
+ * plain IPv4 packet addressed to this host (no options, no fragment, its
+ * header checksum right, no VLAN tag, no IPsec state) on a device that is
+ * no port of another (a bridge's, bond's or VRF's packets are taken at
+ * their master).  A packet of a connection as it goes on (no SYN, which
+ * may start a new one over it; a backend still there), or the first of a
+ * new one (a bare SYN or a datagram to a service): what is refused (a
+ * martian source, no backend, the table full) goes on to be refused at
+ * PRE_ROUTING, once.  The rest is what PRE_ROUTING does (nflb_request(),
+ * nflb_new(), nflb_xmit()), and a packet that fits its route goes from
+ * POST_ROUTING straight to the neighbour.  What does not qualify goes on
+ * and is balanced at PRE_ROUTING.
+ *
+ * What differs is only bookkeeping: such packets are not in the IP MIB
+ * counters (/proc/net/snmp), as the flowtable's are not.  The module
+ * parameter "fastpath" turns it off.
+ */
+unsigned int nflb_hook_ingress(void *priv, struct sk_buff *skb,
+			       const struct nf_hook_state *state)
+{
+	struct net_device *dev = skb->dev;
+	struct nflb_net *nn = priv;
+
+	if (skb->protocol != htons(ETH_P_IP) ||
+	    skb->pkt_type != PACKET_HOST || !READ_ONCE(nflb_fastpath))
+		return NF_ACCEPT;
+	if (!READ_ONCE(nn->num_services) && !atomic_read(&nn->conns->count))
+		return NF_ACCEPT;
+	if (skb_vlan_tag_present(skb) || rcu_access_pointer(dev->rx_handler) ||
+	    netif_is_l3_slave(dev) || skb_sec_path(skb))
+		return NF_ACCEPT;
+	/* A load and a compare: before the parse and the lookup, which a
+	 * namespace with another PRE_ROUTING hook (conntrack, a raw rule)
+	 * would otherwise pay twice for every packet.
+	 */
+	if (!nflb_hook_quiet(state->net, NF_INET_PRE_ROUTING, nflb_hook_pre))
+		return NF_ACCEPT;
+	if (unlikely(skb_shared(skb)))
+		return nflb_ingress_shared(nn, skb, state->net);
+	return nflb_ingress_take(nn, skb, state->net);
 }
 
 static const struct nf_hook_ops nflb_nf_ops[] = {
