@@ -590,6 +590,8 @@ static noinline unsigned int nflb_ingress_shared(struct nflb_net *nn,
 						 struct sk_buff *skb,
 						 struct net *net)
 {
+	struct iphdr _iph;
+	const struct iphdr *iph;
 	struct sk_buff *nskb;
 	unsigned int verdict;
 
@@ -600,10 +602,12 @@ static noinline unsigned int nflb_ingress_shared(struct nflb_net *nn,
 	switch (verdict & NF_VERDICT_MASK) {
 	case NF_ACCEPT:
 		/* Rewritten for local delivery (nflb_xmit_local()), or not
-		 * taken at all: the original's header tells.
+		 * taken at all: the original's header tells (read, not
+		 * pulled: it is not ours to change).
 		 */
-		if (pskb_may_pull(nskb, sizeof(struct iphdr)) &&
-		    ip_hdr(nskb)->daddr != ip_hdr(skb)->daddr) {
+		iph = skb_header_pointer(skb, 0, sizeof(_iph), &_iph);
+		if (iph && pskb_may_pull(nskb, sizeof(*iph)) &&
+		    ip_hdr(nskb)->daddr != iph->daddr) {
 			netif_rx(nskb);
 			break;
 		}
