@@ -488,27 +488,44 @@ static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 	return c ? nflb_reply(nn, skb, &p, c) : NF_ACCEPT;
 }
 
-#if IS_ENABLED(CONFIG_NF_CONNTRACK)
-/* ICMP errors about balanced flows leave untracked (icmp.c); for anything
- * else, a load and a compare.
+/*
+ * What this host sends.  A NAT backend that is this host answers from its
+ * own address: the reply gets the VIP as its source here, as a reply
+ * forwarded from any other backend does at PRE_ROUTING, and is routed
+ * again if its new source could route it elsewhere (rules by source).
+ * ICMP errors about balanced flows leave untracked (icmp.c).  For
+ * anything else, with entries, a parse and a lookup.
  */
 static unsigned int nflb_hook_local_out(void *priv, struct sk_buff *skb,
 					const struct nf_hook_state *state)
 {
-	struct nflb_net *nn;
+	struct nflb_net *nn = nflb_pernet(state->net);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct nflb_conn *c;
+	struct nflb_pkt p;
+	unsigned int verdict;
 
-	if (likely(ip_hdr(skb)->protocol != IPPROTO_ICMP))
+	if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP &&
+	    iph->protocol != IPPROTO_ICMP)
 		return NF_ACCEPT;
-	nn = nflb_pernet(state->net);
 	if (!atomic_read(&nn->conns->count))
 		return NF_ACCEPT;
-	return nflb_icmp_local_out(nn, skb);
+	if (iph->protocol == IPPROTO_ICMP)
+		return nflb_icmp_local_out(nn, skb);
+	if (ip_is_fragment(iph) || !nflb_parse(skb, &p))
+		return NF_ACCEPT;
+	c = nflb_conn_out_find(nn->conns, p.proto, p.saddr, p.sport, p.daddr,
+			       p.dport);
+	if (!c)
+		return NF_ACCEPT;
+	verdict = nflb_reply(nn, skb, &p, c);
+	if (verdict == NF_ACCEPT && fib4_has_custom_rules(state->net) &&
+	    ip_route_me_harder(state->net, state->sk, skb, RTN_UNSPEC))
+		return nflb_drop(nn, skb, &p, NFLB_DROP_XMIT, false);
+	return verdict;
 }
 
 #define NFLB_HOOK_LOCAL_OUT	nflb_hook_local_out
-#else
-#define NFLB_HOOK_LOCAL_OUT	NULL
-#endif
 
 /*
  * Whether nothing but @ours (NULL: nothing at all) is hooked at @hook in
@@ -578,6 +595,26 @@ static __always_inline unsigned int nflb_ingress_take(struct nflb_net *nn,
 }
 
 /*
+ * Whether NAT rewrote @nskb, a clone of @skb: its destination address or
+ * port differs.  Both read through skb_header_pointer(): the original is
+ * not ours to pull.
+ */
+static bool nflb_dest_differs(const struct sk_buff *skb,
+			      const struct sk_buff *nskb)
+{
+	struct {
+		struct iphdr ip;
+		__be16 ports[2];
+	} _a, _b;
+	const typeof(_a) *a, *b;
+
+	a = skb_header_pointer(skb, 0, sizeof(_a), &_a);
+	b = skb_header_pointer(nskb, 0, sizeof(_b), &_b);
+	return a && b && a->ip.ihl == 5 && b->ip.ihl == 5 &&
+	       (a->ip.daddr != b->ip.daddr || a->ports[1] != b->ports[1]);
+}
+
+/*
  * A packet that someone else holds too (a tap such as tcpdump's, a
  * generator such as pktgen, which keeps its last packet until it makes the
  * next): not ours to change, so, as ip_rcv() does, a clone of it is taken
@@ -590,8 +627,6 @@ static noinline unsigned int nflb_ingress_shared(struct nflb_net *nn,
 						 struct sk_buff *skb,
 						 struct net *net)
 {
-	struct iphdr _iph;
-	const struct iphdr *iph;
 	struct sk_buff *nskb;
 	unsigned int verdict;
 
@@ -602,12 +637,9 @@ static noinline unsigned int nflb_ingress_shared(struct nflb_net *nn,
 	switch (verdict & NF_VERDICT_MASK) {
 	case NF_ACCEPT:
 		/* Rewritten for local delivery (nflb_xmit_local()), or not
-		 * taken at all: the original's header tells (read, not
-		 * pulled: it is not ours to change).
+		 * taken at all: the destinations tell.
 		 */
-		iph = skb_header_pointer(skb, 0, sizeof(_iph), &_iph);
-		if (iph && pskb_may_pull(nskb, sizeof(*iph)) &&
-		    ip_hdr(nskb)->daddr != iph->daddr) {
+		if (nflb_dest_differs(skb, nskb)) {
 			netif_rx(nskb);
 			break;
 		}
@@ -678,7 +710,6 @@ static const struct nf_hook_ops nflb_nf_ops[] = {
 		/* After the raw table, before conntrack. */
 		.priority	= NF_IP_PRI_RAW + 1,
 	},
-#if IS_ENABLED(CONFIG_NF_CONNTRACK)
 	{
 		.hook		= nflb_hook_local_out,
 		.pf		= NFPROTO_IPV4,
@@ -686,7 +717,6 @@ static const struct nf_hook_ops nflb_nf_ops[] = {
 		/* Before conntrack. */
 		.priority	= NF_IP_PRI_RAW + 1,
 	},
-#endif
 };
 
 /* By nflb_net_activate(), under the config lock: once per namespace. */

@@ -44,6 +44,9 @@ import threading
 import time
 
 
+IP_PKTINFO = 8      # <linux/in.h>; not in every Python's socket module
+
+
 def serve_tcp_conn(conn, name, buf=b""):
     try:
         conn.settimeout(600)
@@ -87,6 +90,7 @@ def serve(args):
         socks.append(s)
     if args.udp:
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
         u.bind(("0.0.0.0", args.udp))
         socks.append(u)
     while True:
@@ -113,8 +117,16 @@ def serve(args):
                                  args=(c, args.name, first),
                                  daemon=True).start()
             else:
-                d, peer = s.recvfrom(65536)
-                s.sendto(args.name.encode() + b" " + d, peer)
+                # Answered from the address it was sent to, as a
+                # server bound to each of its addresses would (a host
+                # with more than one, like the director, would otherwise
+                # answer from the one toward the peer).
+                d, anc, _, peer = s.recvmsg(65536, 256)
+                out = [(socket.IPPROTO_IP, IP_PKTINFO,
+                        bytes(4) + c[8:12] + bytes(4))
+                       for lvl, typ, c in anc
+                       if lvl == socket.IPPROTO_IP and typ == IP_PKTINFO]
+                s.sendmsg([args.name.encode() + b" " + d], out, 0, peer)
 
 
 def connect(addr, port, src=None, sport=0, timeout=5):

@@ -314,6 +314,33 @@ t_pktgen() {
 	[ $round = conntrack ] || [ $((in1 - in0)) -lt $((n / 10)) ]
 }
 
+# A NAT backend that is the director itself (its br0 address): requests
+# are delivered locally, and the answers leave with the VIP as their
+# source (the client's sockets take nothing else), UDP and TCP.
+t_local_backend() {
+	local pid r n rc=0
+
+	nlb "$tool" serve director --tcp 8090 --udp 8090 &
+	pid=$!
+	printf '%s\n' flush "add-service udp $VIP:5300" \
+		"add-backend udp $VIP:5300 10.0.2.1:8090" \
+		"add-service tcp $VIP:5301" \
+		"add-backend tcp $VIP:5301 10.0.2.1:8090" >"$tmp/config"
+	if ! slowwait 30 sh -c "ip netns exec $LB ss -Hlun 'sport = :8090' | grep -q ." ||
+		! nlb lbctl restore "$tmp/config"; then
+		kill $pid
+		return 1
+	fi
+	r=$(run ncl "$tool" udp $VIP 5300 64 --count 3) || rc=1
+	log "udp: $(echo $r)"
+	n=$(run ncl "$tool" names $VIP 5301 3) || rc=1
+	log "tcp: $n"
+	kill $pid
+	wait $pid 2>/dev/null
+	[ $rc = 0 ] && [ "$(echo $r)" = "director director director" ] &&
+		[ "$n" = '{"director": 3}' ]
+}
+
 # source_case SRC DROPPED: a datagram from SRC to the VIP is dropped as
 # "source" with no entry made (DROPPED 1), or balanced (0; its answer goes
 # the backend network's way, so the client sees none: the entry shows it).
@@ -603,7 +630,7 @@ t_icmp() {
 }
 
 tests=(t_cmp t_rr t_wrr t_sh t_lc t_wlc t_big_gro_on t_big_gro_off t_udp
-	t_pktgen t_source t_drain_tcp t_drain_udp t_del_backend t_del_service t_reuse
+	t_pktgen t_local_backend t_source t_drain_tcp t_drain_udp t_del_backend t_del_service t_reuse
 	t_timeout_udp t_timeout_tcp t_counters t_persist t_icmp t_rmmod t_cap
 	t_grow t_entry_size)
 # "selftests/nat.sh t_reuse t_cap" runs only those (in both rounds).
