@@ -54,33 +54,38 @@ def main():
     pidfile = sys.argv[1]
     threads = None
     marks = {}
-    out = sys.stdout
-    # readline, not the file iterator: each line as soon as it comes.
-    for line in iter(sys.stdin.readline, ""):
-        out.write(line)
-        if line.startswith("@@MARK "):
-            parts = line.split()
-            if threads is None:
+    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    # Bytes through as they come (readline: each line at once), whatever
+    # their encoding; a line of ours is ASCII.
+    for raw in iter(inp.readline, b""):
+        out.write(raw)
+        line = raw.decode("ascii", "replace")
+        try:
+            if line.startswith("@@MARK "):
+                parts = line.split()
+                if threads is None:
+                    try:
+                        with open(pidfile) as f:
+                            threads = vcpu_threads(int(f.read().strip()))
+                    except (OSError, ValueError):
+                        threads = {}
                 try:
-                    with open(pidfile) as f:
-                        threads = vcpu_threads(int(f.read().strip()))
-                except (OSError, ValueError):
-                    threads = {}
-            try:
-                cpu = int(parts[2])
-                marks[parts[1]] = (run_ns(threads[cpu]),
-                                   time.monotonic_ns())
-            except (IndexError, ValueError, KeyError, OSError):
-                marks.pop(parts[1], None)
-        elif line.startswith("@@WINDOW "):
-            _, fig, sys_, run = line.split()[:4]
-            if "start" in marks and "end" in marks:
-                ns = marks["end"][0] - marks["start"][0]
-                wall = marks["end"][1] - marks["start"][1]
-                if ns >= 0 and wall > 0:
-                    out.write("@@BENCH vcpu.%s %s %s %.0f\n" %
-                              (fig, sys_, run, 1000.0 * ns / wall))
-            marks.clear()
+                    marks[parts[1]] = (run_ns(threads[int(parts[2])]),
+                                       time.monotonic_ns())
+                except (IndexError, ValueError, KeyError, OSError):
+                    marks.pop(parts[1] if len(parts) > 1 else "", None)
+            elif line.startswith("@@WINDOW "):
+                _, fig, sys_, run = line.split()[:4]
+                if "start" in marks and "end" in marks:
+                    ns = marks["end"][0] - marks["start"][0]
+                    wall = marks["end"][1] - marks["start"][1]
+                    if ns >= 0 and wall > 0:
+                        out.write(b"@@BENCH vcpu.%s %s %s %.0f\n" % (
+                            fig.encode(), sys_.encode(), run.encode(),
+                            1000.0 * ns / wall))
+                marks.clear()
+        except ValueError:
+            pass    # a line cut short: it only passes through
         out.flush()
 
 
