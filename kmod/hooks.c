@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The packet path: one PRE_ROUTING hook, before conntrack, in each
- * namespace that has had a service (nflb_net_activate()); the others have
- * no hook of ours at all.  Fragments of TCP, UDP and ICMP are reassembled
+ * The packet path: a PRE_ROUTING and a LOCAL_OUT hook, before conntrack,
+ * in each namespace that has had a service (nflb_net_activate()), and the
+ * fast path's at each device's ingress; the others have no hook of ours
+ * at all.  Fragments of TCP, UDP and ICMP are reassembled
  * here (so a UDP datagram larger than the MTU is whole, and leaves in
  * fragments again) while nflb has something configured in the namespace,
  * without a defragmentation hook of its own.  With conntrack in use its
@@ -15,7 +16,8 @@
  * addresses they arrived with, and only then get the VIP as source:
  * routing a packet whose source is an address of this host would refuse
  * it as a martian when the VIP is configured locally.  The stack then
- * forwards them like any packet.
+ * forwards them like any packet.  A NAT backend that is this host answers
+ * through LOCAL_OUT, where its replies get the VIP the same way.
  *
  * Packets we rewrite are marked untracked: conntrack, if it is loaded,
  * leaves them alone, and nflb needs nothing from it.
