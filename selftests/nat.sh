@@ -320,7 +320,8 @@ t_pktgen() {
 t_local_backend() {
 	local pid r n rc=0
 
-	nlb "$tool" serve director --tcp 8090 --udp 8090 &
+	# Not through nlb (a function): $! must be the server itself.
+	ip netns exec "$LB" "$tool" serve director --tcp 8090 --udp 8090 &
 	pid=$!
 	printf '%s\n' flush "add-service udp $VIP:5300" \
 		"add-backend udp $VIP:5300 10.0.2.1:8090" \
