@@ -211,27 +211,21 @@ def main():
     L.append("| figure | plain forwarding | IPVS | nflb | nflb / plain | nflb / IPVS | target | met |")
     L.append("|---|---|---|---|---|---|---|---|")
     targets = {"nat": 0.9, "dr": 1.0, "tun": 0.85, "gue": 0.85}
-    for m in MODES:
-        f = "pps." + m
-        if not any((f, s) in runs or (f, s) in na for s in SYSTEMS):
-            continue
-        rp, ri = ratios.get(f + " nflb/plain"), ratios.get(f + " nflb/ipvs")
-        L.append("| packets/s, %s, UDP, %s flows | %s | %s | %s | %s | %s | ≥ %.2fx plain, ≥ 1.5x IPVS | %s |" % (
-            {"tun": "TUN (IPIP)", "gue": "TUN (GUE)"}.get(m, m.upper()), meta.get("pps.flows", "?"),
-            cell(runs, na, f, "plain"), cell(runs, na, f, "ipvs"),
-            cell(runs, na, f, "nflb"), rcell(rp), rcell(ri), targets[m],
-            verdict([(med(rp), ">=", targets[m]), (med(ri), ">=", 1.5)])))
-    # The same windows per second of the director's own CPU time.
-    for m in MODES:
-        f = "cpu.pps." + m
-        if not any((f, s) in runs for s in SYSTEMS):
-            continue
-        rp, ri = ratios.get(f + " nflb/plain"), ratios.get(f + " nflb/ipvs")
-        L.append("| packets per busy director CPU-second, %s | %s | %s | %s | %s | %s | ≥ %.2fx plain, ≥ 1.5x IPVS | %s |" % (
-            {"tun": "TUN (IPIP)", "gue": "TUN (GUE)"}.get(m, m.upper()),
-            cell(runs, na, f, "plain"), cell(runs, na, f, "ipvs"),
-            cell(runs, na, f, "nflb"), rcell(rp), rcell(ri), targets[m],
-            verdict([(med(rp), ">=", targets[m]), (med(ri), ">=", 1.5)])))
+    # Each mode's packets per second, then the same windows per second of
+    # the director's busy CPU.
+    for pre, what in (("pps.", "packets/s, %%s, UDP, %s flows" %
+                       meta.get("pps.flows", "?")),
+                      ("cpu.pps.", "packets per busy director CPU-second, %s")):
+        for m in MODES:
+            f = pre + m
+            if not any((f, s) in runs or (f, s) in na for s in SYSTEMS):
+                continue
+            rp, ri = ratios.get(f + " nflb/plain"), ratios.get(f + " nflb/ipvs")
+            L.append("| %s | %s | %s | %s | %s | %s | ≥ %.2fx plain, ≥ 1.5x IPVS | %s |" % (
+                what % {"tun": "TUN (IPIP)", "gue": "TUN (GUE)"}.get(m, m.upper()),
+                cell(runs, na, f, "plain"), cell(runs, na, f, "ipvs"),
+                cell(runs, na, f, "nflb"), rcell(rp), rcell(ri), targets[m],
+                verdict([(med(rp), ">=", targets[m]), (med(ri), ">=", 1.5)])))
     def busy_of(fig, systems):
         """'IPVS 950/968' per system: busy and vCPU-thread per mille"""
         b = []
@@ -254,18 +248,17 @@ def main():
         L.append("| packets/s, plain forwarding with nflb loaded but not configured there | %s | | | %s | | | |" % (
             cell(runs, na, "pps.nat", "idle"), rcell(r)))
     for k, what in (("tcp", "TCP SYNs"), ("udp", "UDP datagrams")):
-        f = "newconn." + k
-        if (f, "nflb") not in runs and (f, "ipvs") not in runs:
-            continue
-        ri = ratios.get(f + " nflb/ipvs")
-        L.append("| new connections/s, %s from random addresses and ports | | %s | %s | | %s | ≥ 1.5x IPVS | %s |" % (
-            what, cell(runs, na, f, "ipvs"), cell(runs, na, f, "nflb"),
-            rcell(ri), verdict([(med(ri), ">=", 1.5)])))
-        f = "cpu.newconn." + k
-        if (f, "nflb") in runs and (f, "ipvs") in runs:
+        # Delivered (a row if either system ran), and per busy second of
+        # the director's CPU (if both have the figure).
+        for pre, label, need in (
+                ("", "new connections/s, %s from random addresses and ports", any),
+                ("cpu.", "new connections per busy director CPU-second, %s", all)):
+            f = pre + "newconn." + k
+            if not need((f, s_) in runs for s_ in ("nflb", "ipvs")):
+                continue
             ri = ratios.get(f + " nflb/ipvs")
-            L.append("| new connections per busy director CPU-second, %s | | %s | %s | | %s | ≥ 1.5x IPVS | %s |" % (
-                what, cell(runs, na, f, "ipvs"), cell(runs, na, f, "nflb"),
+            L.append("| %s | | %s | %s | | %s | ≥ 1.5x IPVS | %s |" % (
+                label % what, cell(runs, na, f, "ipvs"), cell(runs, na, f, "nflb"),
                 rcell(ri), verdict([(med(ri), ">=", 1.5)])))
         b = busy_of("newconn." + k, ("ipvs", "nflb"))
         if b:
@@ -286,17 +279,15 @@ def main():
         L.append("| CPU busy without traffic holding them, per mille of one CPU (none: %s) | | %s | %s | | | | |" % (
             cell(runs, na, "idle.cpu", "none"),
             cell(runs, na, "idle.cpu", "ipvs"), cell(runs, na, "idle.cpu", "nflb")))
-    r = ratios.get("pps.conns big/small")
-    if r:
-        L.append("| packets/s with %s entries vs %s (NAT, UDP) | | | %s vs %s | %s (big / small) | | ≥ 0.8x | %s |" % (
-            "{:,}".format(int(ent)) if ent else "?", meta.get("pps.flows", "?"),
-            cell(runs, na, "pps.conns-big", "nflb"), cell(runs, na, "pps.conns-small", "nflb"),
-            rcell(r), verdict([(med(r), ">=", 0.8)])))
-    r = ratios.get("cpu.pps.conns big/small")
-    if r:
-        L.append("| packets per busy director CPU-second with %s entries vs %s | | | %s vs %s | %s (big / small) | | ≥ 0.8x | %s |" % (
-            "{:,}".format(int(ent)) if ent else "?", meta.get("pps.flows", "?"),
-            cell(runs, na, "cpu.pps.conns-big", "nflb"), cell(runs, na, "cpu.pps.conns-small", "nflb"),
+    for pre, what in (("", "packets/s with %s entries vs %s (NAT, UDP)"),
+                      ("cpu.", "packets per busy director CPU-second with %s entries vs %s")):
+        r = ratios.get(pre + "pps.conns big/small")
+        if not r:
+            continue
+        L.append("| %s | | | %s vs %s | %s (big / small) | | ≥ 0.8x | %s |" % (
+            what % ("{:,}".format(int(ent)) if ent else "?", meta.get("pps.flows", "?")),
+            cell(runs, na, pre + "pps.conns-big", "nflb"),
+            cell(runs, na, pre + "pps.conns-small", "nflb"),
             rcell(r), verdict([(med(r), ">=", 0.8)])))
     svc = meta.get("control.services")
     nsvc = "{:,}".format(int(svc)) if svc else "?"
