@@ -177,11 +177,34 @@ taskset -p 1 $$ >/dev/null || die "taskset"
 # Modules
 
 NFLB_PARAMS=${NFLB_BENCH_PARAMS:-}	# module parameters, e.g. "fastpath=0"
+# NFLB_BENCH_BASE=PATH: another build of nflb.ko (an older commit's, say),
+# measured as one more system, "base", in turns with the others: a change
+# to the module measured against what it changes, in the same run.  It is
+# loaded with NFLB_BENCH_BASE_PARAMS if set, else with nflb's parameters
+# (so the same build with other parameters is a baseline too).
+BASE_KO=${NFLB_BENCH_BASE:-}
+BASE_PARAMS=${NFLB_BENCH_BASE_PARAMS-$NFLB_PARAMS}
+NFLB_AS=nflb		# the build nflb_load loads: nflb (installed) or base
+NFLB_LOADED_AS=""
+NFLB_TEST_PARAMS=""	# a test's own, before the user's (which win)
 nflb_loaded() { [ -d /sys/module/nflb ]; }
 nflb_load() {
-	nflb_loaded && return 0
-	# shellcheck disable=SC2086
-	log modprobe nflb $NFLB_PARAMS || die "cannot load nflb"
+	if nflb_loaded; then
+		[ "$NFLB_LOADED_AS" = "$NFLB_AS" ] && return 0
+		nflb_unload
+	fi
+	if [ "$NFLB_AS" = base ]; then
+		# insmod loads no dependencies: modprobe knows them.
+		# shellcheck disable=SC2046
+		log modprobe -a $(modinfo -F depends "$BASE_KO" | tr , ' ') ||
+			die "cannot load the dependencies of $BASE_KO"
+		# shellcheck disable=SC2086
+		log insmod "$BASE_KO" $NFLB_TEST_PARAMS $BASE_PARAMS || die "cannot load $BASE_KO"
+	else
+		# shellcheck disable=SC2086
+		log modprobe nflb $NFLB_TEST_PARAMS $NFLB_PARAMS || die "cannot load nflb"
+	fi
+	NFLB_LOADED_AS=$NFLB_AS
 }
 # A namespace just deleted is torn down by a kernel worker, after which
 # the module is free to go: retry a while.
@@ -606,7 +629,8 @@ sys_setup() {
 		IPVS_NS[$d]=1
 		log ip -n "$d" addr replace "$VIP/32" dev lo &&
 		log ip netns exec "$d" ipvsadm -R <"$NFLB_TEST_TMP/ipvs.rules" ;;
-	nflb)
+	nflb|base)
+		NFLB_AS=$sys
 		nflb_load
 		case $mode in
 		gue) flag="mode tun tunnel gue gue-port $GUE_PORT" ;;
@@ -633,7 +657,7 @@ sys_pkts() {
 	case $1 in
 	ipvs) out=$(probe ip netns exec "${!d}" ipvsadm -Ln --stats --exact) || return 1
 	      awk '$1 == "UDP" || $1 == "TCP" { print $4; exit }' <<<"$out" ;;
-	nflb) out=$(probe ip netns exec "${!d}" lbctl list) || return 1
+	nflb|base) out=$(probe ip netns exec "${!d}" lbctl list) || return 1
 	      awk '$1 == "conns" { n += $4 } END { print n + 0 }' <<<"$out" ;;
 	*) echo 0 ;;
 	esac
@@ -671,6 +695,7 @@ test_pps() {
 		# costs the traffic that is not for it (defrag and its hook).
 		systems=(plain ipvs nflb)
 		[ "$mode" = nat ] && systems+=(idle)
+		[ -n "$BASE_KO" ] && systems+=(base)
 		ns=${#systems[@]}
 		nflb_unload
 		# IPVS is configured once per mode: its connections persist
@@ -689,18 +714,20 @@ test_pps() {
 				chain=$sys
 				case $sys in
 				plain|ipvs) nflb_unload ;;
-				idle) nflb_load; chain=plain ;;
-				nflb)
-					[ "${ok[nflb]-}" = no ] && continue
+				idle) NFLB_AS=nflb; nflb_load; chain=plain ;;
+				nflb|base)
+					[ "${ok[$sys]-}" = no ] && continue
 					# Loaded afresh (the others ran without
-					# it): a new table each time.
-					sys_setup nflb "$mode" nflb udp "$VPORT"
+					# it): a new table each time.  base
+					# shares nflb's chain.
+					chain=nflb
+					sys_setup "$sys" "$mode" nflb udp "$VPORT"
 					case $? in
-					0) ok[nflb]=1 ;;
-					3) ok[nflb]=no
-					   na "pps.$mode" nflb "mode $mode not supported yet"
+					0) ok[$sys]=1 ;;
+					3) ok[$sys]=no
+					   na "pps.$mode" "$sys" "mode $mode not supported yet"
 					   continue ;;
-					*) die "nflb: cannot set up mode $mode" ;;
+					*) die "$sys: cannot set up mode $mode" ;;
 					esac ;;
 				esac
 				[ "${ok[$sys]-}" = 1 ] || continue
@@ -712,10 +739,10 @@ test_pps() {
 				# What reached the sink must have gone through
 				# nflb, not around it (its count includes the
 				# warm-up).
-				if [ "$sys" = nflb ]; then
-					n=$(sys_pkts nflb nflb) || die "nflb: cannot read its counters"
+				if [ "$chain" = nflb ]; then
+					n=$(sys_pkts "$sys" nflb) || die "$sys: cannot read its counters"
 					[ "$n" -ge $((PPS * DUR * 9 / 10)) ] ||
-						die "pps.$mode nflb: the sink saw ~$((PPS * DUR)) packets, nflb handled $n"
+						die "pps.$mode $sys: the sink saw ~$((PPS * DUR)) packets, it handled $n"
 				fi
 			done
 		done
@@ -736,17 +763,22 @@ test_pps() {
 # Test: new connections per second
 
 # Each run starts from an empty table, the other system's module unloaded.
+# Both tables are sized for a million entries up front: IPVS's at 2^20
+# buckets (ipvs_fresh), nflb's too (conn_hash_bits=20).  "grow" is nflb at
+# its default, 2^16 buckets, which it outgrows during the run: the
+# collector moves the entries to 2^18 while new ones keep coming.
 newconn_run() {
-	local sys=$1 kind=$2 i=$3 n proto port
+	local sys=$1 kind=$2 i=$3 n proto port as=$1
 	case $kind in
 	tcp) proto=tcp port=80 ;;
 	udp) proto=udp port=$VPORT ;;
 	esac
 	case $sys in
 	ipvs) nflb_unload; ipvs_fresh ;;
-	nflb) ipvs_unload; nflb_unload ;;
+	nflb|base) ipvs_unload; nflb_unload; NFLB_TEST_PARAMS="conn_hash_bits=20" ;;
+	grow) ipvs_unload; nflb_unload; NFLB_TEST_PARAMS=""; as=nflb ;;
 	esac
-	sys_setup "$sys" nat nc "$proto" "$port" || die "newconn: $sys setup"
+	sys_setup "$as" nat nc "$proto" "$port" || die "newconn: $sys setup"
 	case $kind in
 	tcp) rate nc syn ;;
 	udp) rate nc pg ;;
@@ -755,7 +787,7 @@ newconn_run() {
 	# loaded afresh): IPVS's own count of connections is refreshed every
 	# 2 s only.
 	case $sys in
-	nflb) slab nflb_conn ;;
+	nflb|base|grow) slab nflb_conn ;;
 	ipvs) slab ip_vs_conn ;;
 	esac
 	n=$OBJS
@@ -767,21 +799,23 @@ newconn_run() {
 }
 
 test_newconn() {
-	local i k order=(ipvs nflb) kind
+	local i k order=(ipvs nflb grow) kind
 
+	[ -n "$BASE_KO" ] && order+=(base)
 	say "newconn: TCP SYNs (syngen) and UDP datagrams (pktgen) from random addresses and ports, each a new connection; $PAIRS pairs"
 	syngen_build
 	chain_create nc
 	pg_setup nc 0 10.1.0.0 10.1.255.255 1024 65535 IPSRC_RND UDPSRC_RND
 	for ((i = 1; i <= PAIRS; i++)); do
 		for kind in $NEWCONN; do
-			for ((k = 0; k < 2; k++)); do
-				newconn_run "${order[$(((i - 1 + k) % 2))]}" "$kind" "$i"
+			for ((k = 0; k < ${#order[@]}; k++)); do
+				newconn_run "${order[$(((i - 1 + k) % ${#order[@]}))]}" "$kind" "$i"
 			done
 		done
 	done
 	chain_delete nc
 	nflb_unload
+	NFLB_TEST_PARAMS=""
 	ipvs_unload
 }
 
@@ -1093,6 +1127,10 @@ meta pairs "$PAIRS"
 meta quick "$QUICK"
 meta dur "$DUR"
 meta nflb "$(modinfo -F version nflb)"
+if [ -n "$BASE_KO" ]; then
+	[ -f "$BASE_KO" ] || die "NFLB_BENCH_BASE: no file $BASE_KO"
+	meta base "$BASE_KO, srcversion $(modinfo -F srcversion "$BASE_KO"), parameters \"$BASE_PARAMS\""
+fi
 meta ipvsadm "$(ipvsadm -v 2>&1 | head -n 1)"
 
 # New namespaces inherit these (IPv4 always, IPv6 with

@@ -15,8 +15,19 @@ import sys
 
 SYSTEMS = ["plain", "ipvs", "nflb"]
 SYSTEM_NAMES = {"plain": "plain forwarding", "ipvs": "IPVS", "nflb": "nflb",
-                "client": "generators", "none": "no entries"}
+                "base": "nflb's baseline", "grow": "nflb growing its table",
+                "client": "generators",
+                "none": "no entries"}
 MODES = ["nat", "dr", "tun", "gue"]
+# Figures measured for a baseline build too (NFLB_BENCH_BASE): the label
+# of each in the baseline's table.
+BASE_FIGURES = [("pps." + m, "packets/s, " + m.upper()) for m in MODES] + \
+    [("cpu.pps." + m, "packets per busy director CPU-second, " + m.upper())
+     for m in MODES] + \
+    [("newconn.tcp", "new connections/s, TCP SYNs"),
+     ("cpu.newconn.tcp", "new connections per busy director CPU-second, TCP"),
+     ("newconn.udp", "new connections/s, UDP datagrams"),
+     ("cpu.newconn.udp", "new connections per busy director CPU-second, UDP")]
 
 # figure -> (label, unit, format)
 UNITS = {
@@ -171,13 +182,17 @@ def main():
                        (f + " ipvs/plain", (f, "ipvs"), (f, "plain"))]
     for k in ("tcp", "udp"):
         for f in ("newconn." + k, "cpu.newconn." + k):
-            ratio_defs.append((f + " nflb/ipvs", (f, "nflb"), (f, "ipvs")))
+            ratio_defs += [(f + " nflb/ipvs", (f, "nflb"), (f, "ipvs")),
+                           (f + " grow/ipvs", (f, "grow"), (f, "ipvs"))]
     ratio_defs.append(("pps.conns big/small",
                        ("pps.conns-big", "nflb"), ("pps.conns-small", "nflb")))
     ratio_defs.append(("cpu.pps.conns big/small",
                        ("cpu.pps.conns-big", "nflb"), ("cpu.pps.conns-small", "nflb")))
     for f in ("ctl.load", "ctl.list", "ctl.save", "ctl.flush"):
         ratio_defs.append((f + " ipvs/nflb", (f, "ipvs"), (f, "nflb")))
+    for f, _ in BASE_FIGURES:
+        ratio_defs += [(f + " nflb/base", (f, "nflb"), (f, "base")),
+                       (f + " base/ipvs", (f, "base"), (f, "ipvs"))]
     ratios = {}
     with open(os.path.join(outdir, "ratios.csv"), "w", newline="") as f:
         w = csv.writer(f)
@@ -247,6 +262,9 @@ def main():
         ratios["pps.nat idle/plain"] = r
         L.append("| packets/s, plain forwarding with nflb loaded but not configured there | %s | | | %s | | | |" % (
             cell(runs, na, "pps.nat", "idle"), rcell(r)))
+    # (Both tables sized up front since the "grow" runs came.)
+    sized = " (both tables 2^20 buckets)" if any(
+        f == "newconn.tcp" or f == "newconn.udp" for f, s_ in runs if s_ == "grow") else ""
     for k, what in (("tcp", "TCP SYNs"), ("udp", "UDP datagrams")):
         # Delivered (a row if either system ran), and per busy second of
         # the director's CPU (if both have the figure).
@@ -258,8 +276,18 @@ def main():
                 continue
             ri = ratios.get(f + " nflb/ipvs")
             L.append("| %s | | %s | %s | | %s | ≥ 1.5x IPVS | %s |" % (
-                label % what, cell(runs, na, f, "ipvs"), cell(runs, na, f, "nflb"),
-                rcell(ri), verdict([(med(ri), ">=", 1.5)])))
+                label % what + sized, cell(runs, na, f, "ipvs"),
+                cell(runs, na, f, "nflb"), rcell(ri),
+                verdict([(med(ri), ">=", 1.5)])))
+        # nflb at its default table size, which it outgrows meanwhile.
+        for pre, label in (
+                ("", "new connections/s, %s, nflb's table growing from 2^16 buckets meanwhile"),
+                ("cpu.", "new connections per busy director CPU-second, %s, nflb's table growing")):
+            f = pre + "newconn." + k
+            if (f, "grow") in runs:
+                L.append("| %s | | %s | %s | | %s | | |" % (
+                    label % what, cell(runs, na, f, "ipvs"),
+                    cell(runs, na, f, "grow"), rcell(ratios.get(f + " grow/ipvs"))))
         b = busy_of("newconn." + k, ("ipvs", "nflb"))
         if b:
             busy.append("new %s: %s" % (k.upper(), b))
@@ -313,19 +341,34 @@ def main():
             what, tool_i, tool_n, cell(runs, na, f, "ipvs"), cell(runs, na, f, "nflb"),
             speed, target, met))
     L.append("")
+    # A baseline build, measured in turns with the others.
+    rows = [(f, label) for f, label in BASE_FIGURES if (f, "base") in runs]
+    if rows:
+        L.append("Against the baseline build (NFLB_BENCH_BASE: %s), "
+                 "in turns with the systems above:" % meta.get("base", "?"))
+        L.append("")
+        L.append("| figure | baseline | nflb | nflb / baseline | baseline / IPVS | nflb / IPVS |")
+        L.append("|---|---|---|---|---|---|")
+        for f, label in rows:
+            L.append("| %s | %s | %s | %s | %s | %s |" % (
+                label, cell(runs, na, f, "base"), cell(runs, na, f, "nflb"),
+                rcell(ratios.get(f + " nflb/base")),
+                rcell(ratios.get(f + " base/ipvs")),
+                rcell(ratios.get(f + " nflb/ipvs"))))
+        L.append("")
     # Offered load: the figures mean something only below it.
     off = []
     if ("gen.offered", "client") in runs:
         off.append("the generators alone offered %s packets/s" % cell(runs, na, "gen.offered", "client"))
     for m in MODES:
-        for s in SYSTEMS:
+        for s in SYSTEMS + ["base"]:
             if ("offered." + m, s) in runs and ("pps." + m, s) in runs:
                 o = statistics.median(runs[("offered." + m, s)].values())
                 p = statistics.median(runs[("pps." + m, s)].values())
                 off.append("%s %s %s/s offered for %s delivered" % (
                     m.upper(), SYSTEM_NAMES[s], fmt("pps", o), fmt("pps", p)))
     for k in ("tcp", "udp"):
-        for s in ("ipvs", "nflb"):
+        for s in ("ipvs", "nflb", "grow", "base"):
             if ("offered.newconn." + k, s) in runs and ("newconn." + k, s) in runs:
                 o = statistics.median(runs[("offered.newconn." + k, s)].values())
                 p = statistics.median(runs[("newconn." + k, s)].values())

@@ -21,7 +21,11 @@
 # Usage: bench/run.sh [--quick] [TEST...]     TEST: pps newconn conns control
 # Environment: NFLB_BENCH_CPUS (2), NFLB_BENCH_MEM (2048 MB),
 # NFLB_BENCH_MODES ("nat dr tun"), NFLB_BENCH_PAIRS, NFLB_BENCH_OUT,
-# NFLB_BENCH_PARAMS (nflb's module parameters, e.g. "fastpath=0").
+# NFLB_BENCH_PARAMS (nflb's module parameters, e.g. "fastpath=0"),
+# NFLB_BENCH_BASE (a baseline: a built nflb.ko, or a git revision that is
+# built for it; measured in turns with the others as system "base", its
+# ratios in a table of their own), NFLB_BENCH_BASE_PARAMS (its module
+# parameters, if not nflb's).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
@@ -47,6 +51,29 @@ mem=${NFLB_BENCH_MEM:-2048}
 msg() { echo "bench: $*" >&2; }
 
 selftests/deps.sh build vm bench || exit 1
+
+# The baseline, as a path the guest sees (the host's file system): a
+# revision is built once, from its files (git archive), in the cache.
+if [ -n "${NFLB_BENCH_BASE:-}" ]; then
+	base=$NFLB_BENCH_BASE
+	if [ ! -f "$base" ]; then
+		rev=$(git rev-parse --verify -q "$base^{commit}") ||
+			{ msg "NFLB_BENCH_BASE: $base is neither a file nor a revision"; exit 2; }
+		wt=${NFLB_CACHE:-/var/cache/nflb}/bench-base/$rev
+		if [ ! -f "$wt/nflb.ko" ]; then
+			msg "building the baseline $base ($rev) in $wt"
+			rm -rf "$wt"
+			mkdir -p "$wt" &&
+				git archive "$rev" | tar -x -C "$wt" &&
+				make -s -C "$wt" module >/dev/null ||
+				{ msg "cannot build the baseline $base"; exit 1; }
+		fi
+		base=$wt/nflb.ko
+	fi
+	NFLB_BENCH_BASE=$(realpath "$base") || exit 1
+	export NFLB_BENCH_BASE
+	msg "baseline: $NFLB_BENCH_BASE"
+fi
 
 mkdir -p "$out" || exit 1
 log=$out/log.txt
