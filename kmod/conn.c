@@ -495,9 +495,9 @@ struct nflb_conn *nflb_conn_new(struct nflb_conn_table *t, u8 proto,
 	 */
 	if (unlikely(nflb_conn_crowded(ht, n)) &&
 	    !test_and_set_bit(NFLB_CT_GROW, &t->flags))
-		mod_delayed_work(system_power_efficient_wq, &t->gc, 0);
+		mod_delayed_work(NFLB_GC_WQ, &t->gc, 0);
 	else if (!delayed_work_pending(&t->gc))
-		queue_delayed_work(system_power_efficient_wq, &t->gc,
+		queue_delayed_work(NFLB_GC_WQ, &t->gc,
 				   NFLB_GC_INTERVAL);
 	spin_unlock_bh(lock);
 	*created = true;
@@ -627,8 +627,13 @@ static void nflb_conn_sweep(struct nflb_conn_table *t,
  * it sees the bucket's entries in the old arrays or the new, never on the
  * way.  A lock-free reader can be: an entry it walks through may be
  * relinked into a new chain, leading it there.  Every relinking happens
- * inside a write section of resize_seq, and a reader that found nothing
- * looks again if one ran meanwhile; what it finds is always right.
+ * inside a write section of the lock's move_seq, and a reader that found
+ * nothing looks again if one of its lock's ran meanwhile; what it finds is
+ * always right.  One sequence per lock, not one for the table: a chain
+ * only ever holds entries of its own lock, so only their moves can mislead
+ * a reader of it.  (With one for the table, every lookup that missed while
+ * the move ran looked again, at least once: while a big table grew, every
+ * new connection's lookup cost two or three.)
  *
  * Nothing shrinks the arrays: a namespace that once had that many
  * connections may well have them again, and the cost is the arrays alone.
@@ -681,7 +686,7 @@ static void nflb_conn_move_lock(struct nflb_conn_table *t,
 
 		if (hlist_empty(head))
 			continue;
-		write_seqcount_begin(&t->resize_seq);
+		write_seqcount_begin(&t->move_seq[l]);
 		hlist_for_each_safe(n, tmp, head) {
 			struct nflb_conn *c;
 
@@ -696,7 +701,7 @@ static void nflb_conn_move_lock(struct nflb_conn_table *t,
 			hlist_add_head_rcu(n, out ? &to->out[hv & to->mask] :
 						   &to->in[hv & to->mask]);
 		}
-		write_seqcount_end(&t->resize_seq);
+		write_seqcount_end(&t->move_seq[l]);
 	}
 	spin_unlock_bh(lock);
 }
@@ -725,15 +730,13 @@ again:
 		mutex_unlock(&t->resize_lock);
 		return;
 	}
-	/* Readers see the new arrays with the old ones (nflb_conn_new()
-	 * reads them in the other order), or look again.
+	/* Old first: a reader that sees the new arrays sees the old ones
+	 * too (readers load them in the other order).  One that still sees
+	 * the old arrays as t->hash finds every entry there until a move of
+	 * its lock, which makes it look again.
 	 */
-	local_bh_disable();
-	write_seqcount_begin(&t->resize_seq);
 	rcu_assign_pointer(t->old, ht);
 	rcu_assign_pointer(t->hash, new);
-	write_seqcount_end(&t->resize_seq);
-	local_bh_enable();
 	for (l = 0; l <= t->lock_mask; l++) {
 		nflb_conn_move_lock(t, ht, new, l, false);
 		cond_resched();
@@ -785,7 +788,7 @@ static void nflb_conn_gc(struct work_struct *work)
 			nflb_wheel_run(t, &t->lanes[i], now);
 	/* Idle namespaces cost nothing: nflb_conn_new() restarts us. */
 	if (atomic_read(&t->count))
-		queue_delayed_work(system_power_efficient_wq, &t->gc,
+		queue_delayed_work(NFLB_GC_WQ, &t->gc,
 				   NFLB_GC_INTERVAL);
 }
 
@@ -804,7 +807,7 @@ void nflb_conn_close_dead(struct nflb_net *nn)
 	if (test_and_set_bit(NFLB_CT_FULL_SWEEP, &t->flags) &&
 	    delayed_work_pending(&t->gc))
 		return;
-	mod_delayed_work(system_power_efficient_wq, &t->gc, 0);
+	mod_delayed_work(NFLB_GC_WQ, &t->gc, 0);
 }
 
 static void nflb_conn_table_free(struct nflb_conn_table *t)
@@ -815,6 +818,7 @@ static void nflb_conn_table_free(struct nflb_conn_table *t)
 		nflb_conn_hash_free(ht);
 	kvfree(t->in_locks);
 	kvfree(t->out_locks);
+	kvfree(t->move_seq);
 	kvfree(t->lanes);
 	kfree(t);
 }
@@ -843,9 +847,10 @@ int nflb_conn_net_init(struct nflb_net *nn, unsigned int bits)
 	RCU_INIT_POINTER(t->hash, nflb_conn_hash_alloc(size, GFP_KERNEL));
 	t->in_locks = kvcalloc(locks, sizeof(*t->in_locks), GFP_KERNEL);
 	t->out_locks = kvcalloc(locks, sizeof(*t->out_locks), GFP_KERNEL);
+	t->move_seq = kvcalloc(locks, sizeof(*t->move_seq), GFP_KERNEL);
 	t->lanes = kvcalloc(lanes, sizeof(*t->lanes), GFP_KERNEL);
 	if (!rcu_access_pointer(t->hash) || !t->in_locks || !t->out_locks ||
-	    !t->lanes) {
+	    !t->move_seq || !t->lanes) {
 		nflb_conn_table_free(t);
 		return -ENOMEM;
 	}
@@ -856,13 +861,14 @@ int nflb_conn_net_init(struct nflb_net *nn, unsigned int bits)
 		spin_lock_init(&t->in_locks[i]);
 	for (i = 0; i < locks; i++)
 		spin_lock_init(&t->out_locks[i]);
+	for (i = 0; i < locks; i++)
+		seqcount_init(&t->move_seq[i]);
 	for (i = 0; i < lanes; i++) {
 		spin_lock_init(&t->lanes[i].lock);
 		t->lanes[i].next = jiffies;
 	}
 	t->lane_mask = lanes - 1;
 	t->nn = nn;
-	seqcount_init(&t->resize_seq);
 	mutex_init(&t->resize_lock);
 	t->gen = 1;
 	t->grow_retry = jiffies;

@@ -20,7 +20,8 @@
  * The buckets grow with the entries (conn.c, "Growing"): while they move
  * to the larger arrays an entry is in the old arrays or the new ones, and
  * a reader walking a chain may be led from one to the other; so a lookup
- * that finds nothing while a move was under way looks again (resize_seq).
+ * that finds nothing while entries of its lock's buckets moved looks again
+ * (move_seq).
  */
 #ifndef _NFLB_CONN_H
 #define _NFLB_CONN_H
@@ -93,7 +94,7 @@ struct nflb_conn_table {
 	 */
 	struct nflb_conn_hash __rcu *hash;
 	struct nflb_conn_hash __rcu *old;
-	seqcount_t resize_seq;		/* odd while entries move */
+	seqcount_t *move_seq;		/* per lock: odd while its entries move */
 	struct mutex resize_lock;	/* held while old is set */
 	unsigned int gen;		/* arrays replaced; under resize_lock */
 	unsigned long grow_retry;	/* jiffies: after a failed allocation */
@@ -109,6 +110,14 @@ struct nflb_conn_table {
 	bool dying;			/* the namespace is going away */
 	struct rcu_head rcu;
 };
+
+/*
+ * Where the collector runs: on any CPU the scheduler likes, not on the one
+ * that queued it.  That is the CPU a packet last created an entry on, the
+ * busiest of a director; moving a million entries to larger buckets there
+ * would take from its packets what an idle CPU could do.
+ */
+#define NFLB_GC_WQ		system_unbound_wq
 
 /* nflb_conn_table.flags */
 #define NFLB_CT_FULL_SWEEP	0	/* a backend went away: sweep it all */
@@ -213,16 +222,22 @@ __nflb_conn_find(struct nflb_conn_table *t, bool out, u8 proto,
 {
 	u32 hv = out ? nflb_conn_hash_out(t, saddr, sport, daddr, dport, proto) :
 		       nflb_conn_hash_in(t, saddr, sport, daddr, dport, proto);
+	/* Only a move of our lock's buckets can lead us astray. */
+	seqcount_t *moving = &t->move_seq[hv & t->lock_mask];
 	struct nflb_conn_hash *ht;
 	struct nflb_conn *c;
 	unsigned int seq;
 
 	do {
-		seq = read_seqcount_begin(&t->resize_seq);
+		seq = read_seqcount_begin(moving);
 		c = nflb_conn_chain(rcu_dereference(t->hash), hv, out, proto,
 				    saddr, sport, daddr, dport, tmpl);
 		if (c)
 			return c;
+		/* Seeing the new arrays, see the old ones too: they were
+		 * published first (nflb_conn_grow()).
+		 */
+		smp_rmb();
 		ht = rcu_dereference(t->old);
 		if (unlikely(ht)) {
 			c = nflb_conn_chain(ht, hv, out, proto, saddr, sport,
@@ -230,7 +245,7 @@ __nflb_conn_find(struct nflb_conn_table *t, bool out, u8 proto,
 			if (c)
 				return c;
 		}
-	} while (read_seqcount_retry(&t->resize_seq, seq));
+	} while (read_seqcount_retry(moving, seq));
 	return NULL;
 }
 

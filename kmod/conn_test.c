@@ -565,7 +565,7 @@ static void ct_collect(struct kunit *test)
 {
 	struct nflb_ct_test *t = test->priv;
 
-	mod_delayed_work(system_power_efficient_wq, &t->nn.conns->gc, 0);
+	mod_delayed_work(NFLB_GC_WQ, &t->nn.conns->gc, 0);
 	flush_delayed_work(&t->nn.conns->gc);
 }
 

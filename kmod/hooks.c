@@ -227,7 +227,7 @@ static int nflb_source_check(struct sk_buff *skb)
 	    !fib_num_tclassid_users(net) &&
 	    !net->ipv4.fib_has_custom_local_routes &&
 	    !fib4_has_custom_rules(net))
-		return __ip_dev_find(net, saddr, false) ? -EINVAL : 0;
+		return nflb_local_has(nflb_pernet(net), saddr) ? -EINVAL : 0;
 	/* Otherwise the whole of it: the packet routed as if addressed to
 	 * this host (the receiving device's address; the VIP's own route,
 	 * which we do not use, does not matter).  Only the verdict is

@@ -92,6 +92,8 @@ int nflb_net_activate(struct nflb_net *nn)
 		if (err)
 			return err;
 	}
+	/* Before the hooks that ask it (without it they ask the stack). */
+	nflb_local_start(nn);
 	err = nflb_hooks_register(nn);
 	if (err)
 		return err;
@@ -115,6 +117,9 @@ static void __net_exit nflb_net_exit(struct net *net)
 		nflb_ingress_stop(nn);
 		nflb_hooks_unregister(nn);
 	}
+	/* (Also after a failed activation.) */
+	if (rcu_access_pointer(nn->local))
+		nflb_local_stop(nn);
 	mutex_lock(&nn->lock);
 	nflb_svc_flush(nn);
 	mutex_unlock(&nn->lock);
@@ -163,9 +168,12 @@ static int __init nflb_init(void)
 	err = nflb_ingress_init();
 	if (err)
 		goto err_pernet;
-	err = nflb_genl_init();
+	err = nflb_local_init();
 	if (err)
 		goto err_ingress;
+	err = nflb_genl_init();
+	if (err)
+		goto err_local;
 	err = nflb_lbmss_init();
 	if (err)
 		goto err_genl;
@@ -174,6 +182,8 @@ static int __init nflb_init(void)
 
 err_genl:
 	nflb_genl_exit();
+err_local:
+	nflb_local_exit();
 err_ingress:
 	nflb_ingress_exit();
 err_pernet:
@@ -187,6 +197,7 @@ static void __exit nflb_exit(void)
 {
 	nflb_lbmss_exit();
 	nflb_genl_exit();
+	nflb_local_exit();
 	nflb_ingress_exit();
 	unregister_pernet_subsys(&nflb_net_ops);
 	nflb_rcu_drain();

@@ -159,6 +159,8 @@ struct nflb_sched_ops {
 
 struct nflb_conn_table;
 
+struct nflb_local_set;
+
 struct nflb_net {
 	struct net *net;
 	struct mutex lock;		/* configuration */
@@ -176,6 +178,12 @@ struct nflb_net {
 	/* The fast path's hooks, one per device (ingress.c); under RTNL. */
 	struct list_head ingress;
 	bool ingress_on;		/* hooking each device as it comes */
+	/* This namespace's addresses, from its activation on (local.c);
+	 * written under RTNL.
+	 */
+	struct nflb_local_set __rcu *local;
+	bool local_exact;		/* the set tells all */
+	bool local_nomem;		/* an address is missing from it */
 };
 
 struct nflb_net *nflb_pernet(const struct net *net);
@@ -281,6 +289,13 @@ void nflb_hooks_unregister(struct nflb_net *nn);
 struct nf_hook_state;
 unsigned int nflb_hook_ingress(void *priv, struct sk_buff *skb,
 			       const struct nf_hook_state *state);
+
+/* local.c: the addresses of an active namespace, for the martian check. */
+bool nflb_local_has(struct nflb_net *nn, __be32 addr);
+void nflb_local_start(struct nflb_net *nn);
+void nflb_local_stop(struct nflb_net *nn);
+int nflb_local_init(void);
+void nflb_local_exit(void);
 
 /* ingress.c: the fast path's hook on each device of an active namespace. */
 void nflb_ingress_start(struct nflb_net *nn);

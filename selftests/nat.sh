@@ -367,14 +367,28 @@ source_try() {
 	source_case 10.0.2.99 1 || return 1
 	run nlb sysctl -qw net.ipv4.conf.all.rp_filter=0 \
 		net.ipv4.conf.d0.rp_filter=0 || return 1
-	source_case 10.0.2.99 0
+	source_case 10.0.2.99 0 || return 1
+	# An address the director gets once it has a service is its own as
+	# well (nflb keeps a set of them), and stops being so when it goes; a
+	# subnet on its loopback device (AnyIP) makes all of it the director's.
+	run ncl ip addr add 10.0.2.50/32 dev c0 || return 1
+	run ncl ip addr add 10.0.3.7/32 dev c0 || return 1
+	run nlb ip addr add 10.0.2.50/32 dev lo || return 1
+	source_case 10.0.2.50 1 || return 1
+	run nlb ip addr del 10.0.2.50/32 dev lo || return 1
+	source_case 10.0.2.50 0 || return 1
+	run nlb ip addr add 10.0.3.0/24 dev lo || return 1
+	source_case 10.0.3.7 1 || return 1
+	run nlb ip addr del 10.0.3.0/24 dev lo || return 1
+	source_case 10.0.3.7 0
 }
 
 # A new flow from a source that input routing refuses is dropped (and
 # counted), never balanced: nflb sends requests from PRE_ROUTING, where the
 # stack's source checks have not run.  From the client: an address of the
 # director (a martian whatever rp_filter says), then one of the backends'
-# network, which only rp_filter on d0 refuses (its way back is br0).
+# network, which only rp_filter on d0 refuses (its way back is br0), then
+# addresses the director gets and loses while it has its service.
 t_source() {
 	local rc r
 
@@ -384,6 +398,10 @@ t_source() {
 	nlb sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.d0.rp_filter=0
 	ip -n "$CL" addr del 10.0.2.1/32 dev c0 2>/dev/null
 	ip -n "$CL" addr del 10.0.2.99/32 dev c0 2>/dev/null
+	ip -n "$CL" addr del 10.0.2.50/32 dev c0 2>/dev/null
+	ip -n "$CL" addr del 10.0.3.7/32 dev c0 2>/dev/null
+	ip -n "$LB" addr del 10.0.2.50/32 dev lo 2>/dev/null
+	ip -n "$LB" addr del 10.0.3.0/24 dev lo 2>/dev/null
 	ncl sysctl -qw net.ipv4.conf.c0.arp_announce=0
 	[ $rc = 0 ] || return 1
 	# The client's own address is balanced as ever.
