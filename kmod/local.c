@@ -14,13 +14,15 @@
  *
  * Where the set does not tell all, nflb_local_has() asks __ip_dev_find():
  * for 127/8 (all of it is ours, not only 127.0.0.1), while a loopback
- * device holds any other subnet (AnyIP), and if an entry could not be
+ * device holds any other subnet (AnyIP), and while an entry could not be
  * allocated.
  *
  * Written under RTNL (the notifier's calls and nflb_local_start() hold
  * it), read under RCU.  An address on two devices is one entry; it goes
  * when no device has it any longer (the notifier runs after the address
- * left its device's list).
+ * left its device's list, and the stack's hash of addresses finds it on
+ * another device in O(1)): a host with thousands of addresses adds or
+ * deletes them in time linear in their number.
  */
 #include <linux/hash.h>
 #include <linux/inetdevice.h>
@@ -78,6 +80,11 @@ static bool nflb_local_configured(struct net *net, __be32 addr)
 	struct net_device *dev;
 	struct in_device *in_dev;
 
+	/* Not found: no device has it (the stack's hash of addresses knows
+	 * every one).  Found may also mean a loopback subnet's route.
+	 */
+	if (!__ip_dev_find(net, addr, false))
+		return false;
 	for_each_netdev(net, dev) {
 		in_dev = __in_dev_get_rtnl(dev);
 		if (!in_dev)
@@ -89,10 +96,16 @@ static bool nflb_local_configured(struct net *net, __be32 addr)
 	return false;
 }
 
+/* An address of a subnet on a loopback device: all of it is ours. */
+static bool nflb_local_subnet(const struct in_ifaddr *ifa)
+{
+	return (ifa->ifa_dev->dev->flags & IFF_LOOPBACK) &&
+	       ifa->ifa_prefixlen < 32 && !ipv4_is_loopback(ifa->ifa_local);
+}
+
 /*
  * Whether the set tells all: every address is in it, and no loopback
- * device has a subnet other than 127/8, whose every address the local
- * routing table makes ours.
+ * device has a subnet other than 127/8.
  */
 static bool nflb_local_check_exact(struct nflb_net *nn)
 {
@@ -109,8 +122,7 @@ static bool nflb_local_check_exact(struct nflb_net *nn)
 		if (!in_dev)
 			continue;
 		in_dev_for_each_ifa_rtnl(ifa, in_dev)
-			if (ifa->ifa_prefixlen < 32 &&
-			    !ipv4_is_loopback(ifa->ifa_local))
+			if (nflb_local_subnet(ifa))
 				return false;
 	}
 	return true;
@@ -144,12 +156,39 @@ static void nflb_local_del(struct nflb_net *nn, __be32 addr)
 	}
 }
 
-void nflb_local_start(struct nflb_net *nn)
+static void nflb_local_empty(struct nflb_local_set *set)
+{
+	struct nflb_local_addr *la;
+	struct hlist_node *tmp;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(set->hash); i++)
+		hlist_for_each_entry_safe(la, tmp, &set->hash[i], node) {
+			hlist_del_rcu(&la->node);
+			kfree_rcu(la, rcu);
+		}
+}
+
+/* Every address of every device, into the set. */
+static void nflb_local_fill(struct nflb_net *nn)
 {
 	const struct in_ifaddr *ifa;
 	struct net_device *dev;
-	struct nflb_local_set *set;
 	struct in_device *in_dev;
+
+	nn->local_nomem = false;
+	for_each_netdev(nn->net, dev) {
+		in_dev = __in_dev_get_rtnl(dev);
+		if (!in_dev)
+			continue;
+		in_dev_for_each_ifa_rtnl(ifa, in_dev)
+			nflb_local_add(nn, ifa->ifa_local);
+	}
+}
+
+void nflb_local_start(struct nflb_net *nn)
+{
+	struct nflb_local_set *set;
 	unsigned int i;
 
 	set = kmalloc(sizeof(*set), GFP_KERNEL);
@@ -163,13 +202,7 @@ void nflb_local_start(struct nflb_net *nn)
 	for (i = 0; i < ARRAY_SIZE(set->hash); i++)
 		INIT_HLIST_HEAD(&set->hash[i]);
 	rcu_assign_pointer(nn->local, set);
-	for_each_netdev(nn->net, dev) {
-		in_dev = __in_dev_get_rtnl(dev);
-		if (!in_dev)
-			continue;
-		in_dev_for_each_ifa_rtnl(ifa, in_dev)
-			nflb_local_add(nn, ifa->ifa_local);
-	}
+	nflb_local_fill(nn);
 	WRITE_ONCE(nn->local_exact, nflb_local_check_exact(nn));
 	rtnl_unlock();
 }
@@ -178,17 +211,12 @@ void nflb_local_start(struct nflb_net *nn)
 void nflb_local_stop(struct nflb_net *nn)
 {
 	struct nflb_local_set *set;
-	struct nflb_local_addr *la;
-	struct hlist_node *tmp;
-	unsigned int i;
 
 	rtnl_lock();
 	set = rtnl_dereference(nn->local);
 	if (set) {
 		RCU_INIT_POINTER(nn->local, NULL);
-		for (i = 0; i < ARRAY_SIZE(set->hash); i++)
-			hlist_for_each_entry_safe(la, tmp, &set->hash[i], node)
-				kfree_rcu(la, rcu);
+		nflb_local_empty(set);
 		kfree_rcu(set, rcu);
 	}
 	rtnl_unlock();
@@ -214,7 +242,15 @@ static int nflb_local_event(struct notifier_block *nb, unsigned long event,
 	default:
 		return NOTIFY_DONE;
 	}
-	WRITE_ONCE(nn->local_exact, nflb_local_check_exact(nn));
+	if (unlikely(nn->local_nomem)) {
+		/* An address is missing for want of memory (the packet path
+		 * asks the stack meanwhile): try again.
+		 */
+		nflb_local_fill(nn);
+		WRITE_ONCE(nn->local_exact, nflb_local_check_exact(nn));
+	} else if (nflb_local_subnet(ifa)) {
+		WRITE_ONCE(nn->local_exact, nflb_local_check_exact(nn));
+	}
 	return NOTIFY_DONE;
 }
 

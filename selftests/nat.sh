@@ -375,7 +375,11 @@ source_try() {
 	run ncl ip addr add 10.0.3.7/32 dev c0 || return 1
 	run nlb ip addr add 10.0.2.50/32 dev lo || return 1
 	source_case 10.0.2.50 1 || return 1
+	# On two devices it stays the director's until both let it go.
+	run nlb ip addr add 10.0.2.50/32 dev d0 || return 1
 	run nlb ip addr del 10.0.2.50/32 dev lo || return 1
+	source_case 10.0.2.50 1 || return 1
+	run nlb ip addr del 10.0.2.50/32 dev d0 || return 1
 	source_case 10.0.2.50 0 || return 1
 	run nlb ip addr add 10.0.3.0/24 dev lo || return 1
 	source_case 10.0.3.7 1 || return 1
@@ -401,6 +405,7 @@ t_source() {
 	ip -n "$CL" addr del 10.0.2.50/32 dev c0 2>/dev/null
 	ip -n "$CL" addr del 10.0.3.7/32 dev c0 2>/dev/null
 	ip -n "$LB" addr del 10.0.2.50/32 dev lo 2>/dev/null
+	ip -n "$LB" addr del 10.0.2.50/32 dev d0 2>/dev/null
 	ip -n "$LB" addr del 10.0.3.0/24 dev lo 2>/dev/null
 	ncl sysctl -qw net.ipv4.conf.c0.arp_announce=0
 	[ $rc = 0 ] || return 1
