@@ -765,8 +765,8 @@ test_pps() {
 # Each run starts from an empty table, the other system's module unloaded.
 # Both tables are sized for a million entries up front: IPVS's at 2^20
 # buckets (ipvs_fresh), nflb's too (conn_hash_bits=20).  "grow" is nflb at
-# its default, 2^16 buckets, which it outgrows during the run: the
-# collector moves the entries to 2^18 while new ones keep coming.
+# its default, 2^16 buckets, which a full run outgrows: past 131,072
+# entries the collector moves them to 2^18 while new ones keep coming.
 newconn_run() {
 	local sys=$1 kind=$2 i=$3 n proto port as=$1
 	case $kind in

@@ -631,9 +631,8 @@ static void nflb_conn_sweep(struct nflb_conn_table *t,
  * nothing looks again if one of its lock's ran meanwhile; what it finds is
  * always right.  One sequence per lock, not one for the table: a chain
  * only ever holds entries of its own lock, so only their moves can mislead
- * a reader of it.  (With one for the table, every lookup that missed while
- * the move ran looked again, at least once: while a big table grew, every
- * new connection's lookup cost two or three.)
+ * a reader of it.  (With one for the table, a lookup that missed looked
+ * again whenever any chain moved meanwhile.)
  *
  * Nothing shrinks the arrays: a namespace that once had that many
  * connections may well have them again, and the cost is the arrays alone.

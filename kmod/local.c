@@ -7,7 +7,7 @@
  * __ip_dev_find() answers that too, but for an address that is not ours,
  * the usual answer, it also looks the local routing table up (an address
  * of a subnet on a loopback device is ours too): a FIB lookup for every
- * new connection, 8-10% of the director's CPU in a profile of new UDP
+ * new connection, 3-10% of the director's CPU in profiles of new UDP
  * flows (issue 6).  The kernel's own hash of addresses is not exported
  * (inet_lookup_ifaddr_rcu()), so we keep one, from the inetaddr notifier,
  * for each namespace from its activation on.
