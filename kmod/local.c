@@ -32,7 +32,10 @@
 
 #include "nflb.h"
 
-#define NFLB_LOCAL_HASH_BITS	6
+/* As many buckets as the stack's own hash of addresses has for all
+ * namespaces together (IN4_ADDR_HSIZE): never longer chains than its.
+ */
+#define NFLB_LOCAL_HASH_BITS	8
 
 struct nflb_local_set {
 	struct hlist_head hash[1 << NFLB_LOCAL_HASH_BITS];
