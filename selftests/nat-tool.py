@@ -93,29 +93,43 @@ def serve(args):
         u.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
         u.bind(("0.0.0.0", args.udp))
         socks.append(u)
+    # Accepted connections wait in the loop for their first request
+    # instead of being read here: a client that never sends one (its
+    # director went away mid-handshake, as in t_rmmod) would otherwise hold
+    # the UDP socket unserved for the whole read timeout.
+    pending = {}
     while True:
-        r, _, _ = select.select(socks, [], [])
+        now = time.monotonic()
+        for c, since in list(pending.items()):
+            if now - since > 5:
+                del pending[c]
+                c.close()
+        r, _, _ = select.select(socks + list(pending), [], [], 1)
         for s in r:
-            if s.type == socket.SOCK_STREAM:
-                c, _ = s.accept()
-                # Short requests are answered here: a thread per
-                # connection is slow in an emulated guest.
-                c.settimeout(5)
+            if s in pending:
+                del pending[s]
                 try:
-                    first = c.recv(4096)
+                    first = s.recv(4096)
                 except OSError:
-                    c.close()
-                    continue
-                if first == b"NAME\n":
+                    first = b""
+                if not first:
+                    s.close()
+                elif first == b"NAME\n":
+                    # Short requests are answered here: a thread per
+                    # connection is slow in an emulated guest.
                     try:
-                        c.sendall(args.name.encode() + b"\n")
+                        s.sendall(args.name.encode() + b"\n")
                     except OSError:
                         pass
-                    c.close()
-                    continue
-                threading.Thread(target=serve_tcp_conn,
-                                 args=(c, args.name, first),
-                                 daemon=True).start()
+                    s.close()
+                else:
+                    threading.Thread(target=serve_tcp_conn,
+                                     args=(s, args.name, first),
+                                     daemon=True).start()
+            elif s.type == socket.SOCK_STREAM:
+                c, _ = s.accept()
+                c.settimeout(5)
+                pending[c] = now
             else:
                 # Answered from the address it was sent to, as a
                 # server bound to each of its addresses would (a host
