@@ -264,7 +264,7 @@ def main():
             cell(runs, na, "pps.nat", "idle"), rcell(r)))
     # (Both tables sized up front since the "grow" runs came.)
     sized = " (both tables 2^20 buckets)" if any(
-        f == "newconn.tcp" or f == "newconn.udp" for f, s_ in runs if s_ == "grow") else ""
+        ("newconn." + k, "grow") in runs for k in ("tcp", "udp")) else ""
     for k, what in (("tcp", "TCP SYNs"), ("udp", "UDP datagrams")):
         # Delivered (a row if either system ran), and per busy second of
         # the director's CPU (if both have the figure).

@@ -501,15 +501,16 @@ static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 static unsigned int nflb_hook_local_out(void *priv, struct sk_buff *skb,
 					const struct nf_hook_state *state)
 {
-	struct nflb_net *nn = nflb_pernet(state->net);
 	const struct iphdr *iph = ip_hdr(skb);
+	unsigned int verdict;
+	struct nflb_net *nn;
 	struct nflb_conn *c;
 	struct nflb_pkt p;
-	unsigned int verdict;
 
 	if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP &&
 	    iph->protocol != IPPROTO_ICMP)
 		return NF_ACCEPT;
+	nn = nflb_pernet(state->net);
 	if (!atomic_read(&nn->conns->count))
 		return NF_ACCEPT;
 	if (iph->protocol == IPPROTO_ICMP)
@@ -526,8 +527,6 @@ static unsigned int nflb_hook_local_out(void *priv, struct sk_buff *skb,
 		return nflb_drop(nn, skb, &p, NFLB_DROP_XMIT, false);
 	return verdict;
 }
-
-#define NFLB_HOOK_LOCAL_OUT	nflb_hook_local_out
 
 /*
  * Whether nothing but @ours (NULL: nothing at all) is hooked at @hook in
@@ -583,7 +582,7 @@ static __always_inline unsigned int nflb_ingress_take(struct nflb_net *nn,
 	}
 
 	if (READ_ONCE(svc->mode) == NFLB_FWD_TUN ?
-	    !nflb_hook_quiet(net, NF_INET_LOCAL_OUT, NFLB_HOOK_LOCAL_OUT) :
+	    !nflb_hook_quiet(net, NF_INET_LOCAL_OUT, nflb_hook_local_out) :
 	    !nflb_hook_quiet(net, NF_INET_FORWARD, NULL))
 		return NF_ACCEPT;
 

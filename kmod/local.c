@@ -76,31 +76,46 @@ bool nflb_local_has(struct nflb_net *nn, __be32 addr)
 	return __ip_dev_find(nn->net, addr, false);
 }
 
-/* Whether a device of @net still has @addr; under RTNL. */
-static bool nflb_local_configured(struct net *net, __be32 addr)
+/*
+ * Whether @fn is true of an address of a device of @net, asked of each in
+ * turn until it is; under RTNL.
+ */
+static bool nflb_local_any(struct net *net,
+			   bool (*fn)(const struct in_ifaddr *ifa, void *arg),
+			   void *arg)
 {
 	const struct in_ifaddr *ifa;
 	struct net_device *dev;
 	struct in_device *in_dev;
 
-	/* Not found: no device has it (the stack's hash of addresses knows
-	 * every one).  Found may also mean a loopback subnet's route.
-	 */
-	if (!__ip_dev_find(net, addr, false))
-		return false;
 	for_each_netdev(net, dev) {
 		in_dev = __in_dev_get_rtnl(dev);
 		if (!in_dev)
 			continue;
 		in_dev_for_each_ifa_rtnl(ifa, in_dev)
-			if (ifa->ifa_local == addr)
+			if (fn(ifa, arg))
 				return true;
 	}
 	return false;
 }
 
+static bool nflb_local_is(const struct in_ifaddr *ifa, void *addr)
+{
+	return ifa->ifa_local == *(__be32 *)addr;
+}
+
+/* Whether a device of @net still has @addr; under RTNL. */
+static bool nflb_local_configured(struct net *net, __be32 addr)
+{
+	/* Not found: no device has it (the stack's hash of addresses knows
+	 * every one).  Found may also mean a loopback subnet's route.
+	 */
+	return __ip_dev_find(net, addr, false) &&
+	       nflb_local_any(net, nflb_local_is, &addr);
+}
+
 /* An address of a subnet on a loopback device: all of it is ours. */
-static bool nflb_local_subnet(const struct in_ifaddr *ifa)
+static bool nflb_local_subnet(const struct in_ifaddr *ifa, void *unused)
 {
 	return (ifa->ifa_dev->dev->flags & IFF_LOOPBACK) &&
 	       ifa->ifa_prefixlen < 32 && !ipv4_is_loopback(ifa->ifa_local);
@@ -112,23 +127,8 @@ static bool nflb_local_subnet(const struct in_ifaddr *ifa)
  */
 static bool nflb_local_check_exact(struct nflb_net *nn)
 {
-	const struct in_ifaddr *ifa;
-	struct net_device *dev;
-	struct in_device *in_dev;
-
-	if (nn->local_nomem)
-		return false;
-	for_each_netdev(nn->net, dev) {
-		if (!(dev->flags & IFF_LOOPBACK))
-			continue;
-		in_dev = __in_dev_get_rtnl(dev);
-		if (!in_dev)
-			continue;
-		in_dev_for_each_ifa_rtnl(ifa, in_dev)
-			if (nflb_local_subnet(ifa))
-				return false;
-	}
-	return true;
+	return !nn->local_nomem &&
+	       !nflb_local_any(nn->net, nflb_local_subnet, NULL);
 }
 
 static void nflb_local_add(struct nflb_net *nn, __be32 addr)
@@ -172,21 +172,17 @@ static void nflb_local_empty(struct nflb_local_set *set)
 		}
 }
 
+static bool nflb_local_add_ifa(const struct in_ifaddr *ifa, void *nn)
+{
+	nflb_local_add(nn, ifa->ifa_local);
+	return false;
+}
+
 /* Every address of every device, into the set. */
 static void nflb_local_fill(struct nflb_net *nn)
 {
-	const struct in_ifaddr *ifa;
-	struct net_device *dev;
-	struct in_device *in_dev;
-
 	nn->local_nomem = false;
-	for_each_netdev(nn->net, dev) {
-		in_dev = __in_dev_get_rtnl(dev);
-		if (!in_dev)
-			continue;
-		in_dev_for_each_ifa_rtnl(ifa, in_dev)
-			nflb_local_add(nn, ifa->ifa_local);
-	}
+	nflb_local_any(nn->net, nflb_local_add_ifa, nn);
 }
 
 void nflb_local_start(struct nflb_net *nn)
@@ -251,7 +247,7 @@ static int nflb_local_event(struct notifier_block *nb, unsigned long event,
 		 */
 		nflb_local_fill(nn);
 		WRITE_ONCE(nn->local_exact, nflb_local_check_exact(nn));
-	} else if (nflb_local_subnet(ifa)) {
+	} else if (nflb_local_subnet(ifa, NULL)) {
 		WRITE_ONCE(nn->local_exact, nflb_local_check_exact(nn));
 	}
 	return NOTIFY_DONE;
