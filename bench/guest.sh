@@ -600,6 +600,15 @@ profile_report() {	# WHAT
 	perf report -i "$NFLB_TEST_TMP/perf.data" --no-children --sort dso,sym \
 		-g none --percent-limit 1 --stdio 2>/dev/null |
 		grep '%' | head -n 30 | sed 's/^/#   /'
+	# NFLB_BENCH_PROFILE_SYMS="sym...": where in those functions the
+	# samples fell, as offsets to look up in "objdump -dl nflb.ko".
+	[ -n "${NFLB_BENCH_PROFILE_SYMS:-}" ] || return 0
+	echo "# profile of $1, samples by offset in: $NFLB_BENCH_PROFILE_SYMS"
+	perf script -i "$NFLB_TEST_TMP/perf.data" -F sym,symoff -G 2>/dev/null |
+		awk -v want=" $NFLB_BENCH_PROFILE_SYMS " '
+			NF { split($1, a, "+"); if (index(want, " " a[1] " ")) n[$1]++ }
+			END { for (k in n) print n[k], k }' |
+		sort -rn | head -n 40 | sed 's/^/#   /'
 }
 
 # ---------------------------------------------------------------------------

@@ -25,7 +25,9 @@
 # NFLB_BENCH_BASE (a baseline: a built nflb.ko, or a git revision that is
 # built for it; measured in turns with the others as system "base", its
 # ratios in a table of their own), NFLB_BENCH_BASE_PARAMS (its module
-# parameters, if not nflb's).
+# parameters, if not nflb's), NFLB_BENCH_PROFILE=1 (perf profiles of the
+# director in the log) and NFLB_BENCH_PROFILE_SYMS ("nflb_xmit ...": their
+# samples by offset, for objdump -dl).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 

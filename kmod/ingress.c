@@ -11,11 +11,8 @@
  * every packet the fast path turns down is.  So nothing here fails.
  *
  * A port of a bridge, bond or the like gets none, or loses it when it
- * becomes one: its packets go to its master, which has one.  (With hooks
- * on the ports of the NAT selftest's bridge, a flow now and then went
- * unanswered for seconds after the module was reloaded, 6 times in 34
- * runs of t_cap, though the hooks only returned NF_ACCEPT there; without
- * them, 0 in 16.  Not understood; see the issue.)
+ * becomes one: its packets go to its master, which has one, and a frame
+ * the bridge passes between two other hosts is none of ours.
  *
  * The list of hooks is kept under RTNL, which also orders the namespace's
  * activation against devices registering and going away.
