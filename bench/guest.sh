@@ -604,9 +604,10 @@ profile_report() {	# WHAT
 	# samples fell, as offsets to look up in "objdump -dl nflb.ko".
 	[ -n "${NFLB_BENCH_PROFILE_SYMS:-}" ] || return 0
 	echo "# profile of $1, samples by offset in: $NFLB_BENCH_PROFILE_SYMS"
-	perf script -i "$NFLB_TEST_TMP/perf.data" -F sym,symoff -G 2>/dev/null |
+	# (perf script prints a symbol only with its address.)
+	perf script -i "$NFLB_TEST_TMP/perf.data" -F ip,sym,symoff -G 2>/dev/null |
 		awk -v want=" $NFLB_BENCH_PROFILE_SYMS " '
-			NF { split($1, a, "+"); if (index(want, " " a[1] " ")) n[$1]++ }
+			{ split($2, a, "+"); if (index(want, " " a[1] " ")) n[$2]++ }
 			END { for (k in n) print n[k], k }' |
 		sort -rn | head -n 40 | sed 's/^/#   /'
 }

@@ -272,6 +272,7 @@ static void nflb_xmit_out(struct net *net, struct sk_buff *skb,
 			  struct rtable *rt)
 {
 	struct net_device *indev = skb->dev;
+	unsigned int len = skb->len;
 
 	skb->dev = rt->dst.dev;
 	skb->protocol = htons(ETH_P_IP);
@@ -284,8 +285,19 @@ static void nflb_xmit_out(struct net *net, struct sk_buff *skb,
 		nflb_xmit_neigh(skb, rt);
 		return;
 	}
-	NF_HOOK(NFPROTO_IPV4, NF_INET_POST_ROUTING, net, NULL, skb, indev,
-		skb->dev, nflb_xmit_finish);
+	if (nf_hook(NFPROTO_IPV4, NF_INET_POST_ROUTING, net, NULL, skb, indev,
+		    skb->dev, nflb_xmit_finish) != 1)
+		return;
+	/* Let through at once, on its route still and no longer: it fits,
+	 * as checked before (asking the route's MTU again costs a call per
+	 * packet).  Otherwise nflb_xmit_finish() looks again, as it does for
+	 * a packet a queue lets through later.
+	 */
+	if (likely(skb_dst(skb) == &rt->dst && skb->len == len &&
+		   nflb_xmit_plain(rt, skb)))
+		nflb_xmit_neigh(skb, rt);
+	else
+		nflb_xmit_finish(net, NULL, skb);
 }
 
 unsigned int nflb_xmit(struct nflb_net *nn, struct sk_buff *skb,

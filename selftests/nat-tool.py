@@ -96,18 +96,32 @@ def serve(args):
     # Accepted connections wait in the loop for their first request
     # instead of being read here: a client that never sends one (its
     # director went away mid-handshake, as in t_rmmod) would otherwise hold
-    # the UDP socket unserved for the whole read timeout.
+    # the UDP socket unserved for the whole read timeout.  (poll: no limit
+    # on the descriptors' numbers, as select() has.)
+    poller = select.poll()
+    byfd = {}
     pending = {}
+    for s in socks:
+        byfd[s.fileno()] = s
+        poller.register(s, select.POLLIN)
+
+    def forget(c):
+        poller.unregister(c)
+        del byfd[c.fileno()]
+        del pending[c]
+
     while True:
         now = time.monotonic()
         for c, since in list(pending.items()):
             if now - since > 5:
-                del pending[c]
+                forget(c)
                 c.close()
-        r, _, _ = select.select(socks + list(pending), [], [], 1)
-        for s in r:
+        for fd, _ in poller.poll(1000):
+            s = byfd.get(fd)
+            if s is None:
+                continue
             if s in pending:
-                del pending[s]
+                forget(s)
                 try:
                     first = s.recv(4096)
                 except OSError:
@@ -130,6 +144,8 @@ def serve(args):
                 c, _ = s.accept()
                 c.settimeout(5)
                 pending[c] = now
+                byfd[c.fileno()] = c
+                poller.register(c, select.POLLIN)
             else:
                 # Answered from the address it was sent to, as a
                 # server bound to each of its addresses would (a host
