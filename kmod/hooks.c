@@ -200,7 +200,7 @@ nflb_forward(struct nflb_net *nn, struct sk_buff *skb,
  * and, with rp_filter on the receiving device, one not routed back that
  * way.  Once per connection, not per packet.
  */
-static int nflb_source_check(struct sk_buff *skb)
+static int nflb_source_check(struct nflb_net *nn, struct sk_buff *skb)
 {
 	const struct iphdr *iph = ip_hdr(skb);
 	struct net_device *dev = skb->dev;
@@ -227,7 +227,7 @@ static int nflb_source_check(struct sk_buff *skb)
 	    !fib_num_tclassid_users(net) &&
 	    !net->ipv4.fib_has_custom_local_routes &&
 	    !fib4_has_custom_rules(net))
-		return nflb_local_has(nflb_pernet(net), saddr) ? -EINVAL : 0;
+		return nflb_local_has(nn, saddr) ? -EINVAL : 0;
 	/* Otherwise the whole of it: the packet routed as if addressed to
 	 * this host (the receiving device's address; the VIP's own route,
 	 * which we do not use, does not matter).  Only the verdict is
@@ -279,7 +279,7 @@ static unsigned int nflb_new(struct nflb_net *nn, struct sk_buff *skb,
 	int err;
 
 	/* Before any answer (a reset below): never to a martian. */
-	err = nflb_source_check(skb);
+	err = nflb_source_check(nn, skb);
 	if (unlikely(err))
 		return nflb_refuse(nn, skb, p, err == -ENOBUFS ?
 				   NFLB_DROP_NO_MEM : NFLB_DROP_SOURCE, false,

@@ -33,12 +33,7 @@ bool nflb_fastpath __read_mostly = true;
 module_param_named(fastpath, nflb_fastpath, bool, 0644);
 MODULE_PARM_DESC(fastpath, "Send clients' requests from the receiving device's ingress when no other netfilter hook would see them (default on)");
 
-static unsigned int nflb_net_id __read_mostly;
-
-struct nflb_net *nflb_pernet(const struct net *net)
-{
-	return net_generic(net, nflb_net_id);
-}
+unsigned int nflb_net_id __read_mostly;
 
 static int __net_init nflb_net_init(struct net *net)
 {

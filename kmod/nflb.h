@@ -25,6 +25,7 @@
 #include <linux/types.h>
 #include <linux/u64_stats_sync.h>
 #include <net/net_namespace.h>
+#include <net/netns/generic.h>
 #include <uapi/linux/nflb.h>
 
 #include "compat.h"
@@ -186,7 +187,13 @@ struct nflb_net {
 	bool local_nomem;		/* an address is missing from it */
 };
 
-struct nflb_net *nflb_pernet(const struct net *net);
+extern unsigned int nflb_net_id;
+
+/* This module's state in @net.  Inline: the packet path asks it often. */
+static inline struct nflb_net *nflb_pernet(const struct net *net)
+{
+	return net_generic(net, nflb_net_id);
+}
 
 /* reap.c: what is unlinked together is freed after one grace period. */
 struct nflb_reap_batch;
