@@ -534,6 +534,7 @@ rate() {
 	pb=PB_$name pc=PC_$name pd=PD_$name
 	pb=${3:-${!pb}} pc=${!pc} pd=${!pd}
 	netdev "$pb" "$sink"; n0=$RXP
+	[ -n "${NFLB_BENCH_PROFILE:-}" ] && profile_start
 	case $kind in
 	pg) pg_cmd "$name" start ;;
 	syn) syn_start "$name" ;;
@@ -549,27 +550,30 @@ rate() {
 		die "chain $name: $((RXP - n0)) packets reached the sink in 10 s"
 	fi
 	nap "$WARM"
+	[ -n "${NFLB_BENCH_PROFILE:-}" ] && profile_ctl enable
 	client_tx "$pc"; s0=$TXP d0=$TXD
 	echo "@@MARK start $DIR_CPU"
 	dir_cpu; b0=$DBUSY a0=$DALL
 	ip_in "$pd"; r0=$IPIN
 	now; t0=$NOW; netdev "$pb" "$sink"; n0=$RXP
-	[ -n "${NFLB_BENCH_PROFILE:-}" ] && profile_start
 	nap "$DUR"
 	client_tx "$pc"; s1=$TXP d1=$TXD
 	now; t1=$NOW; netdev "$pb" "$sink"; n1=$RXP
+	[ -n "${NFLB_BENCH_PROFILE:-}" ] && profile_ctl disable
 	dir_cpu
 	echo "@@MARK end $DIR_CPU"
 	WIN="$((n1 - n0)) $((t1 - t0)) $((DBUSY - b0)) $((DALL - a0))"
 	ip_in "$pd"
 	echo "# chain $name: $((n1 - n0)) packets at the sink, $((IPIN - r0)) through the director's IP receive path (InReceives)"
-	[ -n "${NFLB_BENCH_PROFILE:-}" ] && profile_report "CPU $DIR_CPU, chain $name"
 	if [ "$kind" = syn ]; then
 		syn_stop
 	else
 		pg_cmd "$name" stop
 		pg_sent "$pc"
 	fi
+	# After the generator stops: perf report is slow under TCG, and new
+	# connections meanwhile would fill the table.
+	[ -n "${NFLB_BENCH_PROFILE:-}" ] && profile_report "CPU $DIR_CPU, chain $name"
 	PPS=$(((n1 - n0) * 1000000 / (t1 - t0)))
 	TXP=$s1 TXD=$d1
 	OFFERED=$(((s1 - s0) * 1000000 / (t1 - t0)))
@@ -581,16 +585,43 @@ rate() {
 # each control-plane command and over the idle-CPU measurement, its top
 # binaries and symbols logged.  It costs the runs a little and the whole
 # bench a lot (perf report takes long under TCG): for investigating only.
-profile_start() {	# [CPU|-a] [SECONDS]
-	local target=(-C "${1:-$DIR_CPU}")
+#
+# profile_start [CPU|-a] [SECONDS]: perf in the background, sampling for
+# SECONDS or, without them, only between profile_ctl enable and disable:
+# perf takes a second or more to start under TCG, so a window cannot
+# simply be timed from perf's start.
+profile_start() {
+	local target=(-C "${1:-$DIR_CPU}") ctl=()
+	local fifo=$NFLB_TEST_TMP/perf
 	[ "${1:-}" = -a ] && target=(-a)
-	perf record -q "${target[@]}" -e cpu-clock -F 997 -g \
-		-o "$NFLB_TEST_TMP/perf.data" -- sleep "${2:-$DUR}" >/dev/null 2>&1 &
+	PERF_CTL=""
+	if [ -z "${2:-}" ]; then
+		rm -f "$fifo.ctl" "$fifo.ack"
+		mkfifo "$fifo.ctl" "$fifo.ack"
+		ctl=(-D -1 --control "fifo:$fifo.ctl,$fifo.ack")
+		PERF_CTL=$fifo
+	fi
+	perf record -q "${target[@]}" "${ctl[@]}" -e cpu-clock -F 997 -g \
+		-o "$NFLB_TEST_TMP/perf.data" -- sleep "${2:-3600}" >/dev/null 2>&1 &
 	PERF_PID=$!
+	# Sampling is off already: this only waits for perf to be up.
+	[ -n "$PERF_CTL" ] && profile_ctl disable
+}
+
+# profile_ctl enable|disable: perf's sampling on or off, as perf confirms
+# (the write waits for perf to have started).  Built-ins only.
+profile_ctl() {
+	local ack=""
+	echo "$1" >"$PERF_CTL.ctl"
+	read -r -t 30 ack <"$PERF_CTL.ack"
+	[ "$ack" = ack ] || die "perf: no answer to $1"
 }
 
 profile_report() {	# WHAT
-	[ -n "${PERF_PID:-}" ] && wait "$PERF_PID"
+	if [ -n "${PERF_PID:-}" ]; then
+		[ -n "$PERF_CTL" ] && kill -INT "$PERF_PID"
+		wait "$PERF_PID"
+	fi
 	PERF_PID=""
 	echo "# profile of $1, by binary:"
 	perf report -i "$NFLB_TEST_TMP/perf.data" --no-children --sort dso \
