@@ -32,14 +32,13 @@
  * just left.  The wheel's link costs an entry 8 bytes (its lane and slot):
  * the link itself shares the place of the rcu_head, needed only after it.
  *
- * Locks: the "in" bucket lock, then the "out" one or the entry's lane
- * lock.  Every unlink (expiry, flush, a backend's deletion, replacement
- * by a new SYN, the namespace's exit) holds the "in" lock and dequeues the
- * entry from the wheel under the lane lock before it goes to RCU.  The
- * collector walks a slot under the lane lock and so must take an "in"
- * lock out of order: it tries (and, having it, the "out" lock as any
- * unlink does), and on failure lets go of the lane lock, takes both in
- * order and looks again (under RCU the entry cannot be freed meanwhile;
+ * Locks: the bucket lock, then the entry's lane lock.  Every unlink
+ * (expiry, flush, a backend's deletion, replacement by a new SYN, the
+ * namespace's exit) holds the bucket lock and dequeues the entry from the
+ * wheel under the lane lock before it goes to RCU.  The collector walks a
+ * slot under the lane lock and so must take a bucket lock out of order: it
+ * tries, and on failure lets go of the lane lock, takes both in order and
+ * looks again (under RCU the entry cannot be freed meanwhile;
  * NFLB_CONN_DEAD says whether someone else unlinked it).
  *
  * When a backend is deleted the collector is kicked to sweep the whole
@@ -217,9 +216,9 @@ static void nflb_conn_free_rcu(struct rcu_head *head)
 			container_of(head, struct nflb_conn, rcu));
 }
 
-static spinlock_t *nflb_conn_in_lock(struct nflb_conn_table *t, u32 h)
+static spinlock_t *nflb_conn_lock(struct nflb_conn_table *t, u32 h)
 {
-	return &t->in_locks[h & t->lock_mask];
+	return &t->locks[h & t->lock_mask];
 }
 
 /* The wheel, under the lane's lock. */
@@ -244,7 +243,7 @@ static unsigned int nflb_wheel_ahead(const struct nflb_wheel_lane *l,
 	return (slot - l->pos) & NFLB_WHEEL_MASK;
 }
 
-/* Called with the entry's "in" bucket lock held, BH off. */
+/* Called with the entry's bucket lock held, BH off. */
 static void nflb_wheel_add(struct nflb_conn_table *t, struct nflb_conn *c)
 {
 	unsigned int lane = smp_processor_id() & t->lane_mask;
@@ -299,22 +298,14 @@ void nflb_conn_requeue(struct nflb_conn *c)
 }
 EXPORT_SYMBOL_IF_KUNIT(nflb_conn_requeue);
 
-static u32 nflb_conn_in_hash_of(const struct nflb_conn_table *t,
-				const struct nflb_conn *c)
+static u32 nflb_conn_hash_of(const struct nflb_conn_table *t,
+			     const struct nflb_conn *c)
 {
-	return nflb_conn_hash_in(t, c->caddr, c->cport, c->vaddr, c->vport,
-				 c->proto);
-}
-
-static u32 nflb_conn_out_hash_of(const struct nflb_conn_table *t,
-				 const struct nflb_conn *c)
-{
-	return nflb_conn_hash_out(t, c->baddr, c->bport, c->caddr, c->cport,
-				  c->proto);
+	return nflb_conn_hash(t, c->caddr, c->cport, c->proto);
 }
 
 /*
- * Called with the entry's "in" bucket lock held, and @held, the lock of
+ * Called with the entry's bucket lock held, and @held, the lock of
  * the entry's lane, if the caller (the collector) holds it already.
  */
 static void __nflb_conn_unlink(struct nflb_conn_table *t, struct nflb_conn *c,
@@ -326,15 +317,7 @@ static void __nflb_conn_unlink(struct nflb_conn_table *t, struct nflb_conn *c,
 	old = atomic_fetch_or(NFLB_CONN_DEAD, &c->state);
 	if (old & NFLB_CONN_DEAD)
 		return;
-	if (!(c->flags & NFLB_CONN_F_TEMPLATE)) {
-		u32 h = nflb_conn_out_hash_of(t, c);
-		spinlock_t *lock = &t->out_locks[h & t->lock_mask];
-
-		spin_lock(lock);
-		hlist_del_rcu(&c->out_node);
-		spin_unlock(lock);
-	}
-	hlist_del_rcu(&c->in_node);
+	hlist_del_rcu(&c->node);
 	/* Before call_rcu(): the wheel's link and the rcu_head share. */
 	if (l == held) {
 		nflb_wheel_del(l, c);
@@ -354,7 +337,7 @@ static void __nflb_conn_unlink(struct nflb_conn_table *t, struct nflb_conn *c,
 
 void nflb_conn_kill(struct nflb_conn_table *t, struct nflb_conn *c)
 {
-	spinlock_t *lock = nflb_conn_in_lock(t, nflb_conn_in_hash_of(t, c));
+	spinlock_t *lock = nflb_conn_lock(t, nflb_conn_hash_of(t, c));
 
 	spin_lock_bh(lock);
 	__nflb_conn_unlink(t, c, NULL);
@@ -370,9 +353,9 @@ static bool nflb_conn_crowded(const struct nflb_conn_hash *ht, unsigned int n)
 }
 
 /*
- * In nflb_conn_new(), under the "in" lock of hash value @h: the live entry
- * of @c's "in" tuple in the chain of @ht, after unlinking one that is
- * expired or is @old.
+ * In nflb_conn_new(), under the lock of hash value @h: the live entry of
+ * @c's "in" tuple in the chain of @ht, after unlinking one that is expired
+ * or is @old.
  */
 static struct nflb_conn *nflb_conn_in_same(struct nflb_conn_table *t,
 					   struct nflb_conn_hash *ht, u32 h,
@@ -382,8 +365,7 @@ static struct nflb_conn *nflb_conn_in_same(struct nflb_conn_table *t,
 	struct nflb_conn *other;
 	struct hlist_node *tmp;
 
-	hlist_for_each_entry_safe(other, tmp, &ht->in[h & ht->mask],
-				  in_node) {
+	hlist_for_each_entry_safe(other, tmp, &ht->chain[h & ht->mask], node) {
 		if (other->caddr != c->caddr || other->vaddr != c->vaddr ||
 		    other->cport != c->cport || other->vport != c->vport ||
 		    other->proto != c->proto ||
@@ -415,10 +397,9 @@ struct nflb_conn *nflb_conn_new(struct nflb_conn_table *t, u8 proto,
 				unsigned int state, unsigned long timeout,
 				struct nflb_conn *old, bool *created)
 {
-	u8 tmpl = flags & NFLB_CONN_F_TEMPLATE;
 	struct nflb_conn_hash *ht, *old_ht;
 	struct nflb_conn *c, *other;
-	spinlock_t *lock;	/* of the "in" bucket */
+	spinlock_t *lock;	/* of the bucket */
 	unsigned int n;
 	u32 h;
 
@@ -445,8 +426,8 @@ struct nflb_conn *nflb_conn_new(struct nflb_conn_table *t, u8 proto,
 	c->expires = jiffies + timeout;
 	atomic_set(&c->state, state);
 
-	h = nflb_conn_hash_in(t, caddr, cport, vaddr, vport, proto);
-	lock = nflb_conn_in_lock(t, h);
+	h = nflb_conn_hash(t, caddr, cport, proto);
+	lock = nflb_conn_lock(t, h);
 	spin_lock_bh(lock);
 	if (unlikely(READ_ONCE(t->dying))) {
 		spin_unlock_bh(lock);
@@ -479,16 +460,7 @@ struct nflb_conn *nflb_conn_new(struct nflb_conn_table *t, u8 proto,
 	 * move it; the collector, finding it first, waits for our lock.
 	 */
 	nflb_wheel_add(t, c);
-	if (!tmpl) {
-		u32 oh = nflb_conn_out_hash_of(t, c);
-		spinlock_t *olock;	/* of the "out" bucket */
-
-		olock = &t->out_locks[oh & t->lock_mask];
-		spin_lock(olock);
-		hlist_add_head_rcu(&c->out_node, &ht->out[oh & ht->mask]);
-		spin_unlock(olock);
-	}
-	hlist_add_head_rcu(&c->in_node, &ht->in[h & ht->mask]);
+	hlist_add_head_rcu(&c->node, &ht->chain[h & ht->mask]);
 	/* An idle table has no collector running; start it (now, if the
 	 * buckets are to grow).  Under the lock, so that
 	 * nflb_conn_net_exit() sees it queued.
@@ -524,7 +496,7 @@ static bool nflb_wheel_visit(struct nflb_conn_table *t,
 	struct nflb_conn *c;
 
 	hlist_for_each_entry_safe(c, tmp, &l->slot[l->pos], wheel_node) {
-		spinlock_t *lock;	/* of the entry's "in" bucket */
+		spinlock_t *lock;	/* of the entry's bucket */
 		unsigned int slot;
 
 		/* Being unlinked: its owner waits for this lock to dequeue
@@ -539,7 +511,7 @@ static bool nflb_wheel_visit(struct nflb_conn_table *t,
 			nflb_wheel_move(l, c, slot);
 			continue;
 		}
-		lock = nflb_conn_in_lock(t, nflb_conn_in_hash_of(t, c));
+		lock = nflb_conn_lock(t, nflb_conn_hash_of(t, c));
 		if (spin_trylock(lock)) {
 			__nflb_conn_unlink(t, c, l);
 			spin_unlock(lock);
@@ -595,11 +567,11 @@ static void nflb_conn_sweep(struct nflb_conn_table *t,
 
 	for (h = 0; h <= ht->mask; h++) {
 		/* Bucket h's lock: the lock of its entries' hash values. */
-		spinlock_t *lock = nflb_conn_in_lock(t, h);
+		spinlock_t *lock = nflb_conn_lock(t, h);
 
-		if (!hlist_empty(&ht->in[h])) {
+		if (!hlist_empty(&ht->chain[h])) {
 			spin_lock_bh(lock);
-			hlist_for_each_entry_safe(c, tmp, &ht->in[h], in_node)
+			hlist_for_each_entry_safe(c, tmp, &ht->chain[h], node)
 				if (!reap || reap(c))
 					__nflb_conn_unlink(t, c, NULL);
 			spin_unlock_bh(lock);
@@ -621,8 +593,8 @@ static void nflb_conn_sweep(struct nflb_conn_table *t,
  * The move goes chain by chain under the chains' own locks, while packets
  * keep being looked up and entries added and removed: the new arrays are
  * published first (old as t->old, then the new as t->hash), so that every
- * entry added from then on goes to them; then the "in" chains of the old
- * buckets move lock by lock, then the "out" chains.  A bucket's lock is the
+ * entry added from then on goes to them; then the chains of the old
+ * buckets move lock by lock.  A bucket's lock is the
  * same in both sizes (its hash value's low bits pick it), so whoever holds
  * it sees the bucket's entries in the old arrays or the new, never on the
  * way.  A lock-free reader can be: an entry it walks through may be
@@ -644,11 +616,8 @@ static struct nflb_conn_hash *nflb_conn_hash_alloc(unsigned int size,
 
 	if (!ht)
 		return NULL;
-	ht->in = kvcalloc(size, sizeof(*ht->in), gfp);
-	ht->out = kvcalloc(size, sizeof(*ht->out), gfp);
-	if (!ht->in || !ht->out) {
-		kvfree(ht->in);
-		kvfree(ht->out);
+	ht->chain = kvcalloc(size, sizeof(*ht->chain), gfp);
+	if (!ht->chain) {
 		kfree(ht);
 		return NULL;
 	}
@@ -658,8 +627,7 @@ static struct nflb_conn_hash *nflb_conn_hash_alloc(unsigned int size,
 
 static void nflb_conn_hash_free(struct nflb_conn_hash *ht)
 {
-	kvfree(ht->in);
-	kvfree(ht->out);
+	kvfree(ht->chain);
 	kfree(ht);
 }
 
@@ -668,41 +636,29 @@ static void nflb_conn_hash_free_rcu(struct rcu_head *head)
 	nflb_conn_hash_free(container_of(head, struct nflb_conn_hash, rcu));
 }
 
-/* Moves the chains of the old buckets of lock @l, "in" or "out" ones. */
+/* Moves the chains of the old buckets of lock @l. */
 static void nflb_conn_move_lock(struct nflb_conn_table *t,
 				struct nflb_conn_hash *from,
-				struct nflb_conn_hash *to, unsigned int l,
-				bool out)
+				struct nflb_conn_hash *to, unsigned int l)
 {
-	spinlock_t *lock = out ? &t->out_locks[l] : &t->in_locks[l];
-	struct hlist_node *n, *tmp;
+	struct hlist_node *tmp;
+	struct nflb_conn *c;
 	unsigned int b;
 	u32 hv;
 
-	spin_lock_bh(lock);
+	spin_lock_bh(&t->locks[l]);
 	for (b = l; b <= from->mask; b += t->lock_mask + 1) {
-		struct hlist_head *head = out ? &from->out[b] : &from->in[b];
-
-		if (hlist_empty(head))
+		if (hlist_empty(&from->chain[b]))
 			continue;
 		write_seqcount_begin(&t->move_seq[l]);
-		hlist_for_each_safe(n, tmp, head) {
-			struct nflb_conn *c;
-
-			if (out) {
-				c = hlist_entry(n, struct nflb_conn, out_node);
-				hv = nflb_conn_out_hash_of(t, c);
-			} else {
-				c = hlist_entry(n, struct nflb_conn, in_node);
-				hv = nflb_conn_in_hash_of(t, c);
-			}
-			hlist_del_rcu(n);
-			hlist_add_head_rcu(n, out ? &to->out[hv & to->mask] :
-						   &to->in[hv & to->mask]);
+		hlist_for_each_entry_safe(c, tmp, &from->chain[b], node) {
+			hv = nflb_conn_hash_of(t, c);
+			hlist_del_rcu(&c->node);
+			hlist_add_head_rcu(&c->node, &to->chain[hv & to->mask]);
 		}
 		write_seqcount_end(&t->move_seq[l]);
 	}
-	spin_unlock_bh(lock);
+	spin_unlock_bh(&t->locks[l]);
 }
 
 /* From the collector: arrays for the entries there are now. */
@@ -737,11 +693,7 @@ again:
 	rcu_assign_pointer(t->old, ht);
 	rcu_assign_pointer(t->hash, new);
 	for (l = 0; l <= t->lock_mask; l++) {
-		nflb_conn_move_lock(t, ht, new, l, false);
-		cond_resched();
-	}
-	for (l = 0; l <= t->lock_mask; l++) {
-		nflb_conn_move_lock(t, ht, new, l, true);
+		nflb_conn_move_lock(t, ht, new, l);
 		cond_resched();
 	}
 	rcu_assign_pointer(t->old, NULL);
@@ -815,8 +767,7 @@ static void nflb_conn_table_free(struct nflb_conn_table *t)
 
 	if (ht)
 		nflb_conn_hash_free(ht);
-	kvfree(t->in_locks);
-	kvfree(t->out_locks);
+	kvfree(t->locks);
 	kvfree(t->move_seq);
 	kvfree(t->lanes);
 	kfree(t);
@@ -844,22 +795,16 @@ int nflb_conn_net_init(struct nflb_net *nn, unsigned int bits)
 	 * than buckets, so that a bucket's lock is the same in every size.
 	 */
 	RCU_INIT_POINTER(t->hash, nflb_conn_hash_alloc(size, GFP_KERNEL));
-	t->in_locks = kvcalloc(locks, sizeof(*t->in_locks), GFP_KERNEL);
-	t->out_locks = kvcalloc(locks, sizeof(*t->out_locks), GFP_KERNEL);
+	t->locks = kvcalloc(locks, sizeof(*t->locks), GFP_KERNEL);
 	t->move_seq = kvcalloc(locks, sizeof(*t->move_seq), GFP_KERNEL);
 	t->lanes = kvcalloc(lanes, sizeof(*t->lanes), GFP_KERNEL);
-	if (!rcu_access_pointer(t->hash) || !t->in_locks || !t->out_locks ||
-	    !t->move_seq || !t->lanes) {
+	if (!rcu_access_pointer(t->hash) || !t->locks || !t->move_seq ||
+	    !t->lanes) {
 		nflb_conn_table_free(t);
 		return -ENOMEM;
 	}
-	/* Two init sites: two lock classes, so lockdep knows "out" nests in
-	 * "in".
-	 */
 	for (i = 0; i < locks; i++)
-		spin_lock_init(&t->in_locks[i]);
-	for (i = 0; i < locks; i++)
-		spin_lock_init(&t->out_locks[i]);
+		spin_lock_init(&t->locks[i]);
 	for (i = 0; i < locks; i++)
 		seqcount_init(&t->move_seq[i]);
 	for (i = 0; i < lanes; i++) {

@@ -4,18 +4,23 @@
  * table, its garbage collector and TCP state), hooks.c (the packet path)
  * and netlink_conn.c (the dump).
  *
- * Every entry is on two hash chains: by its "in" tuple (client -> VIP, the
- * way requests arrive) and by its "out" tuple (backend -> client, the way
- * replies arrive).  Persistence templates are on the "in" chains only.
+ * Every entry is on one hash chain, its client's: hashed by the client's
+ * address and port, which requests carry as their source (client -> VIP)
+ * and replies as their destination (backend -> client), so both find it
+ * there, as IPVS's do; the rest of the tuple is compared on the chain.
+ * One chain rather than one per direction: a new entry is linked once, in
+ * the bucket its own lookup has just read, where a second chain cost two
+ * more cache misses (its bucket and the entry at its head) and a lock.
+ * Persistence templates (client port 0) are found by requests only.
  * Readers walk the chains under RCU without a lock; writers take the
- * bucket's spinlock from a lock array, always the "in" lock first, then
- * the "out" lock of the entry, never two of a kind at once.  Nothing on an
+ * bucket's spinlock from a lock array, never two at once.  Nothing on an
  * entry changes after it is published except its state and its expiry.
  *
  * Every entry is also queued on the expiry wheel (conn.c explains it), in
  * one lane of it for its whole life, at a slot its lane's lock guards.  A
- * lane lock nests inside an "in" lock; the collector, which holds a lane
- * lock while it walks a slot, takes an "in" lock inside it only by trylock.
+ * lane lock nests inside a bucket lock; the collector, which holds a lane
+ * lock while it walks a slot, takes a bucket lock inside it only by
+ * trylock.
  *
  * The buckets grow with the entries (conn.c, "Growing"): while they move
  * to the larger arrays an entry is in the old arrays or the new ones, and
@@ -41,8 +46,7 @@
 #define NFLB_CONN_DEAD		0x100
 
 struct nflb_conn {
-	struct hlist_node in_node;
-	struct hlist_node out_node;	/* unused by templates */
+	struct hlist_node node;		/* on its client's chain */
 	struct nflb_backend *be;	/* holds a reference */
 	unsigned long expires;		/* jiffies; READ_ONCE/WRITE_ONCE */
 	__be32 caddr;			/* client */
@@ -78,10 +82,9 @@ struct nflb_wheel_lane {
 	struct hlist_head slot[NFLB_WHEEL_SLOTS];
 };
 
-/* One size of the buckets: both chains of every entry are in one. */
+/* One size of the buckets. */
 struct nflb_conn_hash {
-	struct hlist_head *in;
-	struct hlist_head *out;
+	struct hlist_head *chain;
 	unsigned int mask;		/* buckets - 1 */
 	struct rcu_head rcu;
 };
@@ -98,8 +101,7 @@ struct nflb_conn_table {
 	struct mutex resize_lock;	/* held while old is set */
 	unsigned int gen;		/* arrays replaced; under resize_lock */
 	unsigned long grow_retry;	/* jiffies: after a failed allocation */
-	spinlock_t *in_locks;		/* guard "in" chains, by hash */
-	spinlock_t *out_locks;		/* guard "out" chains, by hash */
+	spinlock_t *locks;		/* guard the chains, by hash */
 	unsigned int lock_mask;		/* locks - 1 */
 	u32 seed;
 	atomic_t count;			/* entries, templates included */
@@ -123,22 +125,12 @@ struct nflb_conn_table {
 #define NFLB_CT_FULL_SWEEP	0	/* a backend went away: sweep it all */
 #define NFLB_CT_GROW		1	/* the buckets are too few: grow them */
 
-static inline u32 nflb_conn_hash_in(const struct nflb_conn_table *t,
-				    __be32 caddr, __be16 cport,
-				    __be32 vaddr, __be16 vport, u8 proto)
+/* The hash value of a client's chain. */
+static inline u32 nflb_conn_hash(const struct nflb_conn_table *t,
+				 __be32 caddr, __be16 cport, u8 proto)
 {
-	return jhash_3words((__force u32)caddr, (__force u32)vaddr,
-			    ((__force u32)cport << 16 | (__force u32)vport) ^
-			    proto, t->seed);
-}
-
-static inline u32 nflb_conn_hash_out(const struct nflb_conn_table *t,
-				     __be32 baddr, __be16 bport,
-				     __be32 caddr, __be16 cport, u8 proto)
-{
-	return jhash_3words((__force u32)baddr, (__force u32)caddr,
-			    ((__force u32)bport << 16 | (__force u32)cport) ^
-			    proto, ~t->seed);
+	return jhash_2words((__force u32)caddr,
+			    (__force u32)cport << 8 | proto, t->seed);
 }
 
 static inline bool nflb_conn_expired(const struct nflb_conn *c)
@@ -170,7 +162,7 @@ nflb_conn_in_chain(const struct nflb_conn_hash *ht, u32 hv, u8 proto,
 {
 	struct nflb_conn *c;
 
-	hlist_for_each_entry_rcu(c, &ht->in[hv & ht->mask], in_node) {
+	hlist_for_each_entry_rcu(c, &ht->chain[hv & ht->mask], node) {
 		if (c->caddr == caddr && c->vaddr == vaddr &&
 		    c->cport == cport && c->vport == vport &&
 		    c->proto == proto &&
@@ -187,10 +179,11 @@ nflb_conn_out_chain(const struct nflb_conn_hash *ht, u32 hv, u8 proto,
 {
 	struct nflb_conn *c;
 
-	hlist_for_each_entry_rcu(c, &ht->out[hv & ht->mask], out_node) {
+	hlist_for_each_entry_rcu(c, &ht->chain[hv & ht->mask], node) {
 		if (c->baddr == baddr && c->caddr == caddr &&
 		    c->bport == bport && c->cport == cport &&
-		    c->proto == proto && nflb_conn_live(c))
+		    c->proto == proto &&
+		    !(c->flags & NFLB_CONN_F_TEMPLATE) && nflb_conn_live(c))
 			return c;
 	}
 	return NULL;
@@ -208,10 +201,9 @@ nflb_conn_chain(const struct nflb_conn_hash *ht, u32 hv, bool out, u8 proto,
 }
 
 /*
- * The live entry with this tuple: a request's (client, VIP) on the "in"
- * chains, a connection or (@tmpl is NFLB_CONN_F_TEMPLATE, cport 0) a
- * persistence template; or a reply's (backend, client) on the "out"
- * chains (@out).  RCU read side.  The new arrays first, where entries are
+ * The live entry with this tuple: a request's (client, VIP), a connection
+ * or (@tmpl is NFLB_CONN_F_TEMPLATE, cport 0) a persistence template; or a
+ * reply's (backend, client) (@out).  RCU read side.  The new arrays first, where entries are
  * added, then any old ones; a miss is only believed if no entry moved
  * meanwhile.  @out and @tmpl are constants in every caller.
  */
@@ -220,8 +212,8 @@ __nflb_conn_find(struct nflb_conn_table *t, bool out, u8 proto,
 		 __be32 saddr, __be16 sport, __be32 daddr, __be16 dport,
 		 u8 tmpl)
 {
-	u32 hv = out ? nflb_conn_hash_out(t, saddr, sport, daddr, dport, proto) :
-		       nflb_conn_hash_in(t, saddr, sport, daddr, dport, proto);
+	u32 hv = out ? nflb_conn_hash(t, daddr, dport, proto) :
+		       nflb_conn_hash(t, saddr, sport, proto);
 	/* Only a move of our lock's buckets can lead us astray. */
 	seqcount_t *moving = &t->move_seq[hv & t->lock_mask];
 	struct nflb_conn_hash *ht;

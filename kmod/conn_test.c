@@ -395,6 +395,90 @@ static void nflb_ct_insert_lookup_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, refcount_read(&t->be.refcnt), 1);
 }
 
+/*
+ * One chain holds every entry of a client's address and port: requests and
+ * replies of each are told apart by the rest of their tuple, and a reply
+ * never finds the client's persistence template.
+ */
+static void nflb_ct_shared_chain_test(struct kunit *test)
+{
+	struct nflb_ct_test *t = test->priv;
+	struct nflb_conn *c1, *c2, *tmpl, *c;
+	struct nflb_backend *be2;
+	bool created;
+
+	be2 = kunit_kzalloc(test, sizeof(*be2), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, be2);
+	be2->svc = &t->svc;
+	be2->family = AF_INET;
+	be2->addr.ip = htonl(0x0a000003);		/* 10.0.0.3 */
+	be2->port = htons(8443);
+	be2->weight = 1;
+	refcount_set(&be2->refcnt, 1);
+
+	c1 = ct_new(test, 40000, NFLB_CONN_SYN_SENT, 60 * HZ, NULL, true);
+	c2 = nflb_conn_new(t->nn.conns, IPPROTO_TCP, ct_client, htons(40000),
+			   ct_vip, htons(443), be2, 0, NFLB_CONN_SYN_SENT,
+			   60 * HZ, NULL, &created);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(c2));
+	KUNIT_EXPECT_TRUE(test, created);
+	tmpl = nflb_conn_new(t->nn.conns, IPPROTO_TCP, ct_client, 0, ct_vip,
+			     htons(443), be2, NFLB_CONN_F_TEMPLATE,
+			     NFLB_CONN_NONE, 300 * HZ, NULL, &created);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(tmpl));
+	KUNIT_EXPECT_NE(test, c1, c2);
+
+	KUNIT_EXPECT_PTR_EQ(test, ct_find_in(test, 40000), c1);
+	KUNIT_EXPECT_PTR_EQ(test, ct_find_out(test, 40000), c1);
+	rcu_read_lock();
+	KUNIT_EXPECT_PTR_EQ(test,
+			    nflb_conn_in_find(t->nn.conns, IPPROTO_TCP,
+					      ct_client, htons(40000), ct_vip,
+					      htons(443)), c2);
+	KUNIT_EXPECT_PTR_EQ(test,
+			    nflb_conn_out_find(t->nn.conns, IPPROTO_TCP,
+					       be2->addr.ip, be2->port,
+					       ct_client, htons(40000)), c2);
+	/* The other backend's port, the other protocol: nothing. */
+	KUNIT_EXPECT_NULL(test,
+			  nflb_conn_out_find(t->nn.conns, IPPROTO_TCP,
+					     be2->addr.ip, t->be.port,
+					     ct_client, htons(40000)));
+	KUNIT_EXPECT_NULL(test,
+			  nflb_conn_in_find(t->nn.conns, IPPROTO_UDP,
+					    ct_client, htons(40000), ct_vip,
+					    htons(80)));
+	/* A reply to the client's port 0 is no template's. */
+	KUNIT_EXPECT_NULL(test,
+			  nflb_conn_out_find(t->nn.conns, IPPROTO_TCP,
+					     be2->addr.ip, be2->port,
+					     ct_client, 0));
+	rcu_read_unlock();
+
+	/* Either one goes alone. */
+	rcu_read_lock();
+	nflb_conn_kill(t->nn.conns, c1);
+	rcu_read_unlock();
+	KUNIT_EXPECT_NULL(test, ct_find_in(test, 40000));
+	KUNIT_EXPECT_NULL(test, ct_find_out(test, 40000));
+	rcu_read_lock();
+	c = nflb_conn_out_find(t->nn.conns, IPPROTO_TCP, be2->addr.ip,
+			       be2->port, ct_client, htons(40000));
+	KUNIT_EXPECT_PTR_EQ(test, c, c2);
+	KUNIT_EXPECT_PTR_EQ(test,
+			    nflb_conn_tmpl_find(t->nn.conns, IPPROTO_TCP,
+						ct_client, ct_vip, htons(443)),
+			    tmpl);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, nflb_conn_count(&t->nn), 2U);
+	/* be2's references go with the table, in the suite's exit. */
+	nflb_conn_net_exit(&t->nn);
+	rcu_barrier();
+	t->nn.conns = NULL;
+	KUNIT_EXPECT_EQ(test, refcount_read(&be2->refcnt), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&be2->inactive_conns), 0);
+}
+
 /* The backend's active/inactive counts follow the entry's state. */
 static void nflb_ct_states_test(struct kunit *test)
 {
@@ -646,6 +730,7 @@ static void nflb_ct_grow_test(struct kunit *test)
 
 static struct kunit_case nflb_conn_table_test_cases[] = {
 	KUNIT_CASE(nflb_ct_insert_lookup_test),
+	KUNIT_CASE(nflb_ct_shared_chain_test),
 	KUNIT_CASE(nflb_ct_states_test),
 	KUNIT_CASE(nflb_ct_expiry_test),
 	KUNIT_CASE(nflb_ct_replace_test),

@@ -132,10 +132,10 @@ int nflb_nl_get_conn_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	for (; d->bucket <= ht->mask; d->bucket++, d->skip = 0) {
 		unsigned int i = 0;
 
-		if (hlist_empty(&ht->in[d->bucket]))
+		if (hlist_empty(&ht->chain[d->bucket]))
 			continue;
 		rcu_read_lock();
-		hlist_for_each_entry_rcu(c, &ht->in[d->bucket], in_node) {
+		hlist_for_each_entry_rcu(c, &ht->chain[d->bucket], node) {
 			if (!nflb_conn_dump_match(d, c) || i++ < d->skip)
 				continue;
 			if (nflb_conn_fill(skb, cb, c)) {
