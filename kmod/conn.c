@@ -582,7 +582,7 @@ static void nflb_conn_sweep(struct nflb_conn_table *t,
 }
 
 /*
- * Growing.  The arrays start at 2^conn_hash_bits buckets, 1 MiB for a
+ * Growing.  The arrays start at 2^conn_hash_bits buckets, 512 KiB for a
  * namespace at the default, and grow with the entries: when they hold more
  * than two a bucket, the collector moves them to arrays of as many buckets
  * as the next power of two above their number, up to

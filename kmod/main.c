@@ -59,7 +59,7 @@ static int __net_init nflb_net_init(struct net *net)
  * A namespace gets its service hash, connection table and hooks with its
  * first service, as IPVS gets its hooks: the many that never have one
  * (every container's) see no trace of nflb on their packet path and hold
- * a few words of it (not 32 KiB of service hash and the 1 MiB of the
+ * a few words of it (not 32 KiB of service hash and the 512 KiB of the
  * connection table's arrays at the default conn_hash_bits).  All stay when
  * the last service goes: entries may outlive it, and a namespace that had
  * a service is likely to get one again (a restore after a flush); the
