@@ -604,22 +604,29 @@ profile_start() {
 	perf record -q "${target[@]}" "${ctl[@]}" -e cpu-clock -F 997 -g \
 		-o "$NFLB_TEST_TMP/perf.data" -- sleep "${2:-3600}" >/dev/null 2>&1 &
 	PERF_PID=$!
+	[ -n "$PERF_CTL" ] || return 0
+	# Both ends held open here, read and write: opening a FIFO for one
+	# of them would wait for perf for ever if it never came up.
+	exec {PERF_CFD}<>"$fifo.ctl" {PERF_AFD}<>"$fifo.ack"
 	# Sampling is off already: this only waits for perf to be up.
-	[ -n "$PERF_CTL" ] && profile_ctl disable
+	profile_ctl disable
 }
 
-# profile_ctl enable|disable: perf's sampling on or off, as perf confirms
-# (the write waits for perf to have started).  Built-ins only.
+# profile_ctl enable|disable: perf's sampling on or off, as perf confirms.
+# Built-ins only.
 profile_ctl() {
 	local ack=""
-	echo "$1" >"$PERF_CTL.ctl"
-	read -r -t 30 ack <"$PERF_CTL.ack"
+	echo "$1" >&"$PERF_CFD"
+	read -r -t 60 -u "$PERF_AFD" ack
 	[ "$ack" = ack ] || die "perf: no answer to $1"
 }
 
 profile_report() {	# WHAT
 	if [ -n "${PERF_PID:-}" ]; then
-		[ -n "$PERF_CTL" ] && kill -INT "$PERF_PID"
+		if [ -n "$PERF_CTL" ]; then
+			kill -INT "$PERF_PID"
+			exec {PERF_CFD}>&- {PERF_AFD}>&-
+		fi
 		wait "$PERF_PID"
 	fi
 	PERF_PID=""
