@@ -366,11 +366,9 @@ static struct nflb_conn *nflb_conn_in_same(struct nflb_conn_table *t,
 	struct hlist_node *tmp;
 
 	hlist_for_each_entry_safe(other, tmp, &ht->chain[h & ht->mask], node) {
-		if (other->caddr != c->caddr || other->vaddr != c->vaddr ||
-		    other->cport != c->cport || other->vport != c->vport ||
-		    other->proto != c->proto ||
-		    (other->flags & NFLB_CONN_F_TEMPLATE) !=
-		    (c->flags & NFLB_CONN_F_TEMPLATE) ||
+		if (!nflb_conn_in_is(other, c->proto, c->caddr, c->cport,
+				     c->vaddr, c->vport,
+				     c->flags & NFLB_CONN_F_TEMPLATE) ||
 		    (atomic_read(&other->state) & NFLB_CONN_DEAD))
 			continue;
 		if (other == old || nflb_conn_expired(other)) {

@@ -155,6 +155,17 @@ static inline bool nflb_conn_live(const struct nflb_conn *c)
 	       !nflb_conn_expired(c);
 }
 
+/* Whether @c has this "in" tuple (and is a template if @tmpl is set). */
+static inline bool nflb_conn_in_is(const struct nflb_conn *c, u8 proto,
+				   __be32 caddr, __be16 cport, __be32 vaddr,
+				   __be16 vport, u8 tmpl)
+{
+	return c->caddr == caddr && c->vaddr == vaddr &&
+	       c->cport == cport && c->vport == vport &&
+	       c->proto == proto &&
+	       (c->flags & NFLB_CONN_F_TEMPLATE) == tmpl;
+}
+
 static inline struct nflb_conn *
 nflb_conn_in_chain(const struct nflb_conn_hash *ht, u32 hv, u8 proto,
 		   __be32 caddr, __be16 cport, __be32 vaddr, __be16 vport,
@@ -163,10 +174,8 @@ nflb_conn_in_chain(const struct nflb_conn_hash *ht, u32 hv, u8 proto,
 	struct nflb_conn *c;
 
 	hlist_for_each_entry_rcu(c, &ht->chain[hv & ht->mask], node) {
-		if (c->caddr == caddr && c->vaddr == vaddr &&
-		    c->cport == cport && c->vport == vport &&
-		    c->proto == proto &&
-		    (c->flags & NFLB_CONN_F_TEMPLATE) == tmpl &&
+		if (nflb_conn_in_is(c, proto, caddr, cport, vaddr, vport,
+				    tmpl) &&
 		    nflb_conn_live(c))
 			return c;
 	}
