@@ -534,7 +534,7 @@ rate() {
 	pb=PB_$name pc=PC_$name pd=PD_$name
 	pb=${3:-${!pb}} pc=${!pc} pd=${!pd}
 	netdev "$pb" "$sink"; n0=$RXP
-	[ -n "${NFLB_BENCH_PROFILE:-}" ] && profile_start
+	[ -n "${NFLB_BENCH_PROFILE:-}" ] && profile_start "$PROFILE_CPU"
 	case $kind in
 	pg) pg_cmd "$name" start ;;
 	syn) syn_start "$name" ;;
@@ -573,7 +573,7 @@ rate() {
 	fi
 	# After the generator stops: perf report is slow under TCG, and new
 	# connections meanwhile would fill the table.
-	[ -n "${NFLB_BENCH_PROFILE:-}" ] && profile_report "CPU $DIR_CPU, chain $name"
+	[ -n "${NFLB_BENCH_PROFILE:-}" ] && profile_report "CPU $PROFILE_CPU, chain $name"
 	PPS=$(((n1 - n0) * 1000000 / (t1 - t0)))
 	TXP=$s1 TXD=$d1
 	OFFERED=$(((s1 - s0) * 1000000 / (t1 - t0)))
@@ -581,7 +581,8 @@ rate() {
 }
 
 # NFLB_BENCH_PROFILE=1: a profile (perf, cpu-clock: TCG has no PMU) of
-# the director's CPU over each counting window, of the whole machine over
+# the director's CPU (or NFLB_BENCH_PROFILE_CPU's: a generator's, say)
+# over each counting window, of the whole machine over
 # each control-plane command and over the idle-CPU measurement, its top
 # binaries and symbols logged.  It costs the runs a little and the whole
 # bench a lot (perf report takes long under TCG): for investigating only.
@@ -590,6 +591,7 @@ rate() {
 # SECONDS or, without them, only between profile_ctl enable and disable:
 # perf takes a second or more to start under TCG, so a window cannot
 # simply be timed from perf's start.
+PROFILE_CPU=${NFLB_BENCH_PROFILE_CPU:-$DIR_CPU}
 profile_start() {
 	local target=(-C "${1:-$DIR_CPU}") ctl=()
 	local fifo=$NFLB_TEST_TMP/perf

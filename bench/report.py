@@ -210,10 +210,11 @@ def main():
 
     # The table.
     L = []
-    L.append("Run of %s on %s; guest kernel %s under QEMU TCG, %s vCPUs, %s MB; "
-             "%s pairs per figure%s." % (
+    L.append("Run of %s on %s; guest kernel %s under QEMU TCG, %s vCPUs "
+             "(-cpu %s), %s MB; %s pairs per figure%s." % (
                  host.get("date", "?"), host.get("machine", "?"),
                  meta.get("kernel", "?"), meta.get("cpus", "?"),
+                 host.get("vcpu", "?"),
                  meta.get("mem_mb", "?"), meta.get("pairs", "?"),
                  " (QUICK: shortened, not comparable to the targets)"
                  if meta.get("quick") == "1" else ""))
