@@ -60,10 +60,6 @@
 #define NFLB_WHEEL_MASK		(NFLB_WHEEL_SLOTS - 1)
 #define NFLB_MAX_LOCKS		1024
 
-/* Timeouts that are not configurable, like IPVS's defaults. */
-#define NFLB_TO_SYN		(60 * HZ)
-#define NFLB_TO_CLOSE		(10 * HZ)
-
 static struct kmem_cache *nflb_conn_cachep __read_mostly;
 
 int nflb_conn_cache_init(void)
@@ -94,27 +90,6 @@ unsigned int nflb_conn_count(struct nflb_net *nn)
 	return t ? atomic_read(&t->count) : 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(nflb_conn_count);
-
-unsigned long nflb_conn_timeout(const struct nflb_net *nn, unsigned int state,
-				u8 proto)
-{
-	if (proto != IPPROTO_TCP)
-		return READ_ONCE(nn->timeout[NFLB_TIMEOUT_A_UDP]) * HZ;
-	switch (state) {
-	case NFLB_CONN_ESTABLISHED:
-		return READ_ONCE(nn->timeout[NFLB_TIMEOUT_A_TCP]) * HZ;
-	case NFLB_CONN_FIN_WAIT:
-	case NFLB_CONN_CLOSE_WAIT:
-	case NFLB_CONN_LAST_ACK:
-		return READ_ONCE(nn->timeout[NFLB_TIMEOUT_A_TCP_FIN]) * HZ;
-	case NFLB_CONN_TIME_WAIT:
-	case NFLB_CONN_CLOSE:
-		return NFLB_TO_CLOSE;
-	default:
-		return NFLB_TO_SYN;
-	}
-}
-EXPORT_SYMBOL_IF_KUNIT(nflb_conn_timeout);
 
 /*
  * The next TCP state, from the flags of a packet seen in one direction

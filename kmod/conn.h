@@ -125,6 +125,31 @@ struct nflb_conn_table {
 #define NFLB_CT_FULL_SWEEP	0	/* a backend went away: sweep it all */
 #define NFLB_CT_GROW		1	/* the buckets are too few: grow them */
 
+/* Timeouts that are not configurable, like IPVS's defaults. */
+#define NFLB_TO_SYN		(60 * HZ)
+#define NFLB_TO_CLOSE		(10 * HZ)
+
+/* How long an entry in @state lives on after a packet; in jiffies. */
+static __always_inline unsigned long
+nflb_conn_timeout(const struct nflb_net *nn, unsigned int state, u8 proto)
+{
+	if (proto != IPPROTO_TCP)
+		return READ_ONCE(nn->timeout[NFLB_TIMEOUT_A_UDP]) * HZ;
+	switch (state) {
+	case NFLB_CONN_ESTABLISHED:
+		return READ_ONCE(nn->timeout[NFLB_TIMEOUT_A_TCP]) * HZ;
+	case NFLB_CONN_FIN_WAIT:
+	case NFLB_CONN_CLOSE_WAIT:
+	case NFLB_CONN_LAST_ACK:
+		return READ_ONCE(nn->timeout[NFLB_TIMEOUT_A_TCP_FIN]) * HZ;
+	case NFLB_CONN_TIME_WAIT:
+	case NFLB_CONN_CLOSE:
+		return NFLB_TO_CLOSE;
+	default:
+		return NFLB_TO_SYN;
+	}
+}
+
 /* The hash value of a client's chain. */
 static inline u32 nflb_conn_hash(const struct nflb_conn_table *t,
 				 __be32 caddr, __be16 cport, u8 proto)
@@ -253,9 +278,10 @@ __nflb_conn_find(struct nflb_conn_table *t, bool out, u8 proto,
 /*
  * The live (not expired, not unlinked) connection whose request tuple this
  * is; RCU read side.  An entry can be unlinked right after it is returned:
- * it stays valid until the read side section ends.
+ * it stays valid until the read side section ends.  Inline: every packet
+ * of a connection asks it once, and a call is a good part of its cost.
  */
-static inline struct nflb_conn *
+static __always_inline struct nflb_conn *
 nflb_conn_in_find(struct nflb_conn_table *t, u8 proto, __be32 saddr,
 		  __be16 sport, __be32 daddr, __be16 dport)
 {
@@ -281,8 +307,6 @@ struct nflb_conn *nflb_conn_new(struct nflb_conn_table *t, u8 proto,
 				struct nflb_conn *old, bool *created);
 void nflb_conn_kill(struct nflb_conn_table *t, struct nflb_conn *c);
 void nflb_conn_set_state(struct nflb_conn *c, unsigned int state);
-unsigned long nflb_conn_timeout(const struct nflb_net *nn, unsigned int state,
-				u8 proto);
 unsigned int nflb_tcp_next_state(unsigned int old, bool reply, bool syn,
 				 bool ack, bool fin, bool rst);
 unsigned int nflb_tcp_next_state_oneway(unsigned int old, bool syn, bool ack,
@@ -308,7 +332,8 @@ nflb_conn_tmpl_find(struct nflb_conn_table *t, u8 proto, __be32 caddr,
  * closes goes from 15 minutes to seconds), so the entry moves now: a lock,
  * but only on the few state changes that shorten the timeout.
  */
-static inline void nflb_conn_touch(struct nflb_conn *c, unsigned long timeout)
+static __always_inline void nflb_conn_touch(struct nflb_conn *c,
+					    unsigned long timeout)
 {
 	unsigned long exp = jiffies + timeout;
 	unsigned long old = READ_ONCE(c->expires);

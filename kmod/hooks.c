@@ -65,7 +65,7 @@ static __always_inline bool nflb_parse(struct sk_buff *skb, struct nflb_pkt *p)
 	if (p->proto == IPPROTO_TCP) {
 		const struct tcphdr *th;
 
-		if (!pskb_may_pull(skb, p->thoff + sizeof(*th)))
+		if (!nflb_may_pull(skb, p->thoff + sizeof(*th)))
 			return false;
 		th = (const void *)(skb_network_header(skb) + p->thoff);
 		if (th->doff < sizeof(*th) / 4 ||
@@ -81,7 +81,7 @@ static __always_inline bool nflb_parse(struct sk_buff *skb, struct nflb_pkt *p)
 	} else {
 		const struct udphdr *uh;
 
-		if (!pskb_may_pull(skb, p->thoff + sizeof(*uh)))
+		if (!nflb_may_pull(skb, p->thoff + sizeof(*uh)))
 			return false;
 		uh = (const void *)(skb_network_header(skb) + p->thoff);
 		p->hlen = p->thoff + sizeof(*uh);
@@ -552,7 +552,7 @@ static __always_inline unsigned int nflb_ingress_take(struct nflb_net *nn,
 	struct nflb_conn *c;
 	struct nflb_pkt p;
 
-	if (!pskb_may_pull(skb, sizeof(*iph)))
+	if (!nflb_may_pull(skb, sizeof(*iph)))
 		return NF_ACCEPT;
 	iph = ip_hdr(skb);
 	/* Anything the receive path would refuse, trim or reassemble is

@@ -15,6 +15,7 @@
 #include <net/netfilter/ipv4/nf_reject.h>
 
 #include "nat.h"
+#include "nflb.h"
 
 /*
  * Rewrites the source (@src) or destination address and port of an IPv4
@@ -32,7 +33,7 @@ int nflb_nat_mangle(struct sk_buff *skb, unsigned int thoff, u8 proto,
 	struct iphdr *iph;
 	void *l4;
 
-	if (skb_ensure_writable(skb, thoff + hlen))
+	if (nflb_ensure_writable(skb, thoff + hlen))
 		return -ENOMEM;
 	iph = ip_hdr(skb);
 	l4 = skb_network_header(skb) + thoff;

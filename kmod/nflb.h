@@ -22,6 +22,7 @@
 #include <linux/netfilter.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
+#include <linux/skbuff.h>
 #include <linux/types.h>
 #include <linux/u64_stats_sync.h>
 #include <net/net_namespace.h>
@@ -237,9 +238,9 @@ static inline void nflb_be_hold(struct nflb_backend *be)
 	refcount_inc(&be->refcnt);
 }
 
-static inline void nflb_stats_add(struct nflb_stats_pcpu __percpu *pcpu,
-				  bool in, unsigned int pkts, unsigned int len,
-				  bool new_conn)
+static __always_inline void
+nflb_stats_add(struct nflb_stats_pcpu __percpu *pcpu, bool in,
+	       unsigned int pkts, unsigned int len, bool new_conn)
 {
 	struct nflb_stats_pcpu *s = this_cpu_ptr(pcpu);
 
@@ -263,6 +264,25 @@ static inline void nflb_drop_count(struct nflb_net *nn,
 }
 
 u64 nflb_drops_read(struct nflb_net *nn, enum nflb_drop_reason why);
+
+/*
+ * pskb_may_pull() and skb_ensure_writable() with their common case inline
+ * (headers in the head of an skb of our own): the packet path asks both of
+ * every packet, and the compiler makes the first a call of its own here.
+ */
+static __always_inline bool nflb_may_pull(struct sk_buff *skb,
+					  unsigned int len)
+{
+	return likely(len <= skb_headlen(skb)) || pskb_may_pull(skb, len);
+}
+
+static __always_inline int nflb_ensure_writable(struct sk_buff *skb,
+						unsigned int len)
+{
+	if (likely(len <= skb_headlen(skb) && !skb_cloned(skb)))
+		return 0;
+	return skb_ensure_writable(skb, len);
+}
 
 /* sched.c */
 const struct nflb_sched_ops *nflb_sched_find(const char *name);

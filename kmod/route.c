@@ -19,12 +19,6 @@
 
 #include "route.h"
 
-struct nflb_route_pcpu {
-	struct rtable *rt;	/* holds a reference, or NULL */
-	__be32 saddr;
-	bool known_nh;		/* how it was looked up */
-};
-
 /*
  * First packet to need it: allocated from the packet path, so without
  * sleeping.  Two CPUs may race; one allocation wins, the other is freed.
@@ -46,9 +40,10 @@ nflb_route_alloc(struct nflb_route_cache *rc)
 	return pcpu;
 }
 
-struct rtable *nflb_route_get(struct nflb_route_cache *rc, struct net *net,
-			      __be32 daddr, bool known_nh, __be32 *saddr,
-			      bool *held)
+/* nflb_route_get() without a current route: look one up, and cache it. */
+struct rtable *nflb_route_lookup(struct nflb_route_cache *rc, struct net *net,
+				 __be32 daddr, bool known_nh, __be32 *saddr,
+				 bool *held)
 {
 	struct nflb_route_pcpu __percpu *pcpu;
 	struct nflb_route_pcpu *e = NULL;
@@ -59,16 +54,8 @@ struct rtable *nflb_route_get(struct nflb_route_cache *rc, struct net *net,
 	pcpu = smp_load_acquire(&rc->pcpu);
 	if (unlikely(!pcpu))
 		pcpu = nflb_route_alloc(rc);
-	if (likely(pcpu)) {
+	if (likely(pcpu))
 		e = this_cpu_ptr(pcpu);
-		rt = e->rt;
-		if (likely(rt && e->known_nh == known_nh &&
-			   dst_check(&rt->dst, 0))) {
-			*saddr = e->saddr;
-			*held = false;
-			return rt;
-		}
-	}
 
 	memset(&fl4, 0, sizeof(fl4));
 	fl4.daddr = daddr;

@@ -19,8 +19,15 @@
 
 #include <linux/percpu.h>
 #include <linux/types.h>
+#include <net/dst.h>
+#include <net/route.h>
 
-struct nflb_route_pcpu;
+/* A CPU's cached route; only ever read and replaced by that CPU. */
+struct nflb_route_pcpu {
+	struct rtable *rt;	/* holds a reference, or NULL */
+	__be32 saddr;
+	bool known_nh;		/* how it was looked up */
+};
 
 struct nflb_route_cache {
 	/* NULL until a packet needs it; then set until the backend is
@@ -29,8 +36,9 @@ struct nflb_route_cache {
 	struct nflb_route_pcpu __percpu *pcpu;
 };
 
-struct net;
-struct rtable;
+struct rtable *nflb_route_lookup(struct nflb_route_cache *rc, struct net *net,
+				 __be32 daddr, bool known_nh, __be32 *saddr,
+				 bool *held);
 
 /*
  * The route toward @daddr (the backend) and this host's source address
@@ -43,9 +51,26 @@ struct rtable;
  * or to hand to skb_dst_set().  The packet path only (BH disabled).  An
  * ERR_PTR without route.
  */
-struct rtable *nflb_route_get(struct nflb_route_cache *rc, struct net *net,
-			      __be32 daddr, bool known_nh, __be32 *saddr,
-			      bool *held);
+static __always_inline struct rtable *
+nflb_route_get(struct nflb_route_cache *rc, struct net *net, __be32 daddr,
+	       bool known_nh, __be32 *saddr, bool *held)
+{
+	/* Pairs with cmpxchg_release() in nflb_route_alloc(). */
+	struct nflb_route_pcpu __percpu *pcpu = smp_load_acquire(&rc->pcpu);
+	struct nflb_route_pcpu *e;
+
+	/* Inline, the common case: this CPU's route, still current. */
+	if (likely(pcpu)) {
+		e = this_cpu_ptr(pcpu);
+		if (likely(e->rt && e->known_nh == known_nh &&
+			   dst_check(&e->rt->dst, 0))) {
+			*saddr = e->saddr;
+			*held = false;
+			return e->rt;
+		}
+	}
+	return nflb_route_lookup(rc, net, daddr, known_nh, saddr, held);
+}
 
 /* Drop the cached routes and the cache.  No reader may be left. */
 void nflb_route_destroy(struct nflb_route_cache *rc);

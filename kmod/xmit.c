@@ -66,11 +66,22 @@ static bool nflb_rt_has_nh(const struct rtable *rt)
 /* The route to @be (see nflb_route_get() for *@held), and this host's
  * address toward it.
  */
-static struct rtable *nflb_be_route(struct net *net, struct nflb_backend *be,
-				    u8 mode, __be32 *saddr, bool *held)
+static __always_inline struct rtable *
+nflb_be_route(struct net *net, struct nflb_backend *be, u8 mode, __be32 *saddr,
+	      bool *held)
 {
 	return nflb_route_get(&be->route, net, be->addr.ip,
 			      mode == NFLB_FWD_DR, saddr, held);
+}
+
+/*
+ * dst_mtu() of a route from nflb_route_get(), without its call: an IPv4
+ * route always (an output lookup without a protocol gets no IPsec
+ * bundle), whose mtu() is ipv4_mtu(), which is this.
+ */
+static __always_inline unsigned int nflb_rt_mtu(const struct rtable *rt)
+{
+	return ip_dst_mtu_maybe_forward(&rt->dst, false);
 }
 
 unsigned int nflb_xmit_route_mtu(struct net *net, struct nflb_backend *be)
@@ -83,7 +94,7 @@ unsigned int nflb_xmit_route_mtu(struct net *net, struct nflb_backend *be)
 	rt = nflb_be_route(net, be, READ_ONCE(be->svc->mode), &saddr, &held);
 	if (IS_ERR(rt))
 		return 0;
-	mtu = dst_mtu(&rt->dst);
+	mtu = nflb_rt_mtu(rt);
 	if (held)
 		ip_rt_put(rt);
 	return mtu;
@@ -220,7 +231,8 @@ static unsigned int nflb_xmit_local(struct nflb_net *nn, struct sk_buff *skb,
  * route (no lightweight tunnel, no IPsec, no IPv6 gateway) and room for
  * the link layer's header.
  */
-static bool nflb_xmit_plain(const struct rtable *rt, const struct sk_buff *skb)
+static __always_inline bool nflb_xmit_plain(const struct rtable *rt,
+					    const struct sk_buff *skb)
 {
 	const struct net_device *dev = rt->dst.dev;
 
@@ -231,7 +243,8 @@ static bool nflb_xmit_plain(const struct rtable *rt, const struct sk_buff *skb)
 }
 
 /* What ip_finish_output2() does with a plain route, less its counters. */
-static int nflb_xmit_neigh(struct sk_buff *skb, struct rtable *rt)
+static __always_inline int nflb_xmit_neigh(struct sk_buff *skb,
+					   struct rtable *rt)
 {
 	struct neighbour *neigh;
 
@@ -272,6 +285,8 @@ static void nflb_xmit_out(struct net *net, struct sk_buff *skb,
 			  struct rtable *rt)
 {
 	struct net_device *indev = skb->dev;
+	const struct nf_hook_entries *e;
+	struct nf_hook_state state;
 	unsigned int len = skb->len;
 
 	skb->dev = rt->dst.dev;
@@ -281,12 +296,17 @@ static void nflb_xmit_out(struct net *net, struct sk_buff *skb,
 		dst_output(net, NULL, skb);
 		return;
 	}
-	if (!rcu_access_pointer(net->nf.hooks_ipv4[NF_INET_POST_ROUTING])) {
+	/* What nf_hook() does, less its RCU read lock: the ingress hook we
+	 * run in holds one (and under PREEMPT_RCU each is a call).
+	 */
+	e = rcu_dereference(net->nf.hooks_ipv4[NF_INET_POST_ROUTING]);
+	if (!e) {
 		nflb_xmit_neigh(skb, rt);
 		return;
 	}
-	if (nf_hook(NFPROTO_IPV4, NF_INET_POST_ROUTING, net, NULL, skb, indev,
-		    skb->dev, nflb_xmit_finish) != 1)
+	nf_hook_state_init(&state, NF_INET_POST_ROUTING, NFPROTO_IPV4, indev,
+			   skb->dev, NULL, net, nflb_xmit_finish);
+	if (nf_hook_slow(skb, &state, e, 0) != 1)
 		return;
 	/* Let through at once, on its route still and no longer: it fits,
 	 * as checked before (asking the route's MTU again costs a call per
@@ -351,7 +371,7 @@ unsigned int nflb_xmit(struct nflb_net *nn, struct sk_buff *skb,
 		return nflb_xmit_drop(nn, NFLB_DROP_TTL);
 	}
 	overhead = nflb_encap_overhead(mode, tunnel);
-	mtu = dst_mtu(&rt->dst);
+	mtu = nflb_rt_mtu(rt);
 	if (unlikely(mtu < overhead + IPV4_MIN_MTU))
 		return nflb_xmit_drop(nn, NFLB_DROP_XMIT);
 	mtu -= overhead;
@@ -368,7 +388,7 @@ unsigned int nflb_xmit(struct nflb_net *nn, struct sk_buff *skb,
 	if (nat) {
 		if (unlikely(nflb_xmit_dnat(skb, nat)))
 			return nflb_xmit_drop(nn, NFLB_DROP_XMIT);
-	} else if (unlikely(skb_ensure_writable(skb, sizeof(*iph)))) {
+	} else if (unlikely(nflb_ensure_writable(skb, sizeof(*iph)))) {
 		return nflb_xmit_drop(nn, NFLB_DROP_XMIT);
 	}
 	ip_decrease_ttl(ip_hdr(skb));
