@@ -426,7 +426,7 @@ static void nflb_ct_shared_chain_test(struct kunit *test)
 			     htons(443), be2, NFLB_CONN_F_TEMPLATE,
 			     NFLB_CONN_NONE, 300 * HZ, NULL, &created);
 	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(tmpl));
-	KUNIT_EXPECT_NE(test, c1, c2);
+	KUNIT_EXPECT_PTR_NE(test, c1, c2);
 
 	KUNIT_EXPECT_PTR_EQ(test, ct_find_in(test, 40000), c1);
 	KUNIT_EXPECT_PTR_EQ(test, ct_find_out(test, 40000), c1);
