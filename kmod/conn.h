@@ -237,9 +237,9 @@ nflb_conn_chain(const struct nflb_conn_hash *ht, u32 hv, bool out, u8 proto,
 /*
  * The live entry with this tuple: a request's (client, VIP), a connection
  * or (@tmpl is NFLB_CONN_F_TEMPLATE, cport 0) a persistence template; or a
- * reply's (backend, client) (@out).  RCU read side.  The new arrays first, where entries are
- * added, then any old ones; a miss is only believed if no entry moved
- * meanwhile.  @out and @tmpl are constants in every caller.
+ * reply's (backend, client) (@out).  RCU read side.  The new arrays first,
+ * where entries are added, then any old ones; a miss is only believed if
+ * no entry moved meanwhile.  @out and @tmpl are constants in every caller.
  */
 static __always_inline struct nflb_conn *
 __nflb_conn_find(struct nflb_conn_table *t, bool out, u8 proto,
